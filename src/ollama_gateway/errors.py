@@ -1,0 +1,185 @@
+"""Typed gateway errors; each protocol adapter maps them to its own wire shape, once, at its boundary.
+
+    GatewayError                      status  kind
+    ├── InvalidRequestError             400   invalid_request   (param names the field)
+    ├── AuthenticationError             401   authentication
+    ├── PermissionDeniedError           403   permission
+    ├── NotFoundError                   404   not_found
+    ├── ConflictError                   409   conflict
+    ├── PayloadTooLargeError            413   request_too_large
+    ├── RateLimitError                  429   rate_limit        (retry_after seconds)
+    ├── CancelledError                  499   cancelled         (client gone or task cancelled)
+    ├── InternalError                   500   api_error
+    └── UpstreamError                   502   upstream          (Ollama answered with an error)
+        ├── UpstreamStatusError         Ollama's own status (4xx kept, 5xx → 502)
+        ├── UpstreamStreamError         an {"error": ...} line inside a 200 stream
+        ├── UpstreamUnavailableError    502   cannot connect
+        ├── UpstreamOverloadedError     503   Ollama's queue is full
+        └── UpstreamTimeoutError        504   too slow
+
+Nothing here knows HTTP beyond the status number each error suggests.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+ErrorKind = Literal[
+    "invalid_request",
+    "authentication",
+    "permission",
+    "not_found",
+    "conflict",
+    "request_too_large",
+    "rate_limit",
+    "cancelled",
+    "api_error",
+    "upstream",
+    "overloaded",
+    "timeout",
+]
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports to a client."""
+
+    status: ClassVar[int] = 500
+    kind: ClassVar[ErrorKind] = "api_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status this error should be reported with."""
+        return self.status
+
+
+class InvalidRequestError(GatewayError):
+    """The request is malformed or asks for something that cannot be done."""
+
+    status = 400
+    kind = "invalid_request"
+
+
+class AuthenticationError(GatewayError):
+    """No key, or a key that is unknown, revoked or expired."""
+
+    status = 401
+    kind = "authentication"
+
+
+class PermissionDeniedError(GatewayError):
+    """The key may not use this model or route."""
+
+    status = 403
+    kind = "permission"
+
+
+class NotFoundError(GatewayError):
+    """The model or resource does not exist (or is hidden from this key)."""
+
+    status = 404
+    kind = "not_found"
+
+
+class ConflictError(GatewayError):
+    """The request collides with one still running (for example a task id in use)."""
+
+    status = 409
+    kind = "conflict"
+
+
+class PayloadTooLargeError(GatewayError):
+    """The body or an image exceeds its size limit."""
+
+    status = 413
+    kind = "request_too_large"
+
+
+class RateLimitError(GatewayError):
+    """A key limit was reached; retry after `retry_after` seconds."""
+
+    status = 429
+    kind = "rate_limit"
+
+    def __init__(self, message: str, *, retry_after: int = 1, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
+class CancelledError(GatewayError):
+    """The client went away or the task was cancelled."""
+
+    status = 499
+    kind = "cancelled"
+
+
+class InternalError(GatewayError):
+    """A fault inside the gateway itself."""
+
+    status = 500
+    kind = "api_error"
+
+
+class UpstreamError(GatewayError):
+    """Ollama could not serve the request."""
+
+    status = 502
+    kind = "upstream"
+
+
+class UpstreamStatusError(UpstreamError):
+    """Ollama answered with an error status; its own text is kept as the message."""
+
+    def __init__(self, upstream_status: int, message: str) -> None:
+        super().__init__(message)
+        self.upstream_status = upstream_status
+
+    @property
+    def http_status(self) -> int:
+        """Client errors keep Ollama's status; server-side failures are a bad gateway."""
+        if self.upstream_status in (400, 404, 413, 429):
+            return self.upstream_status
+        if self.upstream_status == 503:
+            return 503
+        return 502
+
+    @property
+    def upstream_kind(self) -> ErrorKind:
+        """The kind matching the status this error is reported with."""
+        return {400: "invalid_request", 404: "not_found", 413: "request_too_large", 429: "rate_limit"}.get(
+            self.http_status, "overloaded" if self.http_status == 503 else "upstream"
+        )  # type: ignore[return-value]
+
+
+class UpstreamStreamError(UpstreamError):
+    """Ollama reported an error after the stream had started."""
+
+
+class UpstreamUnavailableError(UpstreamError):
+    """Ollama cannot be reached."""
+
+
+class UpstreamOverloadedError(UpstreamError):
+    """Ollama (or every host) is too busy to take the request."""
+
+    status = 503
+    kind = "overloaded"
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """Ollama did not answer in time."""
+
+    status = 504
+    kind = "timeout"
+
+
+def effective_kind(error: GatewayError) -> ErrorKind:
+    """The kind of an error as reported, taking Ollama's own status into account."""
+    if isinstance(error, UpstreamStatusError):
+        return error.upstream_kind
+    return error.kind
