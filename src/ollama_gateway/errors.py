@@ -62,49 +62,49 @@ class InvalidRequestError(GatewayError):
     """The request is malformed or asks for something that cannot be done."""
 
     status = 400
-    kind = "invalid_request"
+    kind: ClassVar[ErrorKind] = "invalid_request"
 
 
 class AuthenticationError(GatewayError):
     """No key, or a key that is unknown, revoked or expired."""
 
     status = 401
-    kind = "authentication"
+    kind: ClassVar[ErrorKind] = "authentication"
 
 
 class PermissionDeniedError(GatewayError):
     """The key may not use this model or route."""
 
     status = 403
-    kind = "permission"
+    kind: ClassVar[ErrorKind] = "permission"
 
 
 class NotFoundError(GatewayError):
     """The model or resource does not exist (or is hidden from this key)."""
 
     status = 404
-    kind = "not_found"
+    kind: ClassVar[ErrorKind] = "not_found"
 
 
 class ConflictError(GatewayError):
     """The request collides with one still running (for example a task id in use)."""
 
     status = 409
-    kind = "conflict"
+    kind: ClassVar[ErrorKind] = "conflict"
 
 
 class PayloadTooLargeError(GatewayError):
     """The body or an image exceeds its size limit."""
 
     status = 413
-    kind = "request_too_large"
+    kind: ClassVar[ErrorKind] = "request_too_large"
 
 
 class RateLimitError(GatewayError):
     """A key limit was reached; retry after `retry_after` seconds."""
 
     status = 429
-    kind = "rate_limit"
+    kind: ClassVar[ErrorKind] = "rate_limit"
 
     def __init__(self, message: str, *, retry_after: int = 1, code: str | None = None) -> None:
         super().__init__(message, code=code)
@@ -115,21 +115,21 @@ class CancelledError(GatewayError):
     """The client went away or the task was cancelled."""
 
     status = 499
-    kind = "cancelled"
+    kind: ClassVar[ErrorKind] = "cancelled"
 
 
 class InternalError(GatewayError):
     """A fault inside the gateway itself."""
 
     status = 500
-    kind = "api_error"
+    kind: ClassVar[ErrorKind] = "api_error"
 
 
 class UpstreamError(GatewayError):
     """Ollama could not serve the request."""
 
     status = 502
-    kind = "upstream"
+    kind: ClassVar[ErrorKind] = "upstream"
 
 
 class UpstreamStatusError(UpstreamError):
@@ -151,9 +151,16 @@ class UpstreamStatusError(UpstreamError):
     @property
     def upstream_kind(self) -> ErrorKind:
         """The kind matching the status this error is reported with."""
-        return {400: "invalid_request", 404: "not_found", 413: "request_too_large", 429: "rate_limit"}.get(
-            self.http_status, "overloaded" if self.http_status == 503 else "upstream"
-        )  # type: ignore[return-value]
+        return _KIND_BY_UPSTREAM_STATUS.get(self.http_status, "upstream")
+
+
+_KIND_BY_UPSTREAM_STATUS: dict[int, ErrorKind] = {
+    400: "invalid_request",
+    404: "not_found",
+    413: "request_too_large",
+    429: "rate_limit",
+    503: "overloaded",
+}
 
 
 class UpstreamStreamError(UpstreamError):
@@ -168,14 +175,14 @@ class UpstreamOverloadedError(UpstreamError):
     """Ollama (or every host) is too busy to take the request."""
 
     status = 503
-    kind = "overloaded"
+    kind: ClassVar[ErrorKind] = "overloaded"
 
 
 class UpstreamTimeoutError(UpstreamError):
     """Ollama did not answer in time."""
 
     status = 504
-    kind = "timeout"
+    kind: ClassVar[ErrorKind] = "timeout"
 
 
 def effective_kind(error: GatewayError) -> ErrorKind:

@@ -63,6 +63,7 @@ class Finished:
 
     reason: StopReason
     usage: Usage
+    stop_sequence: str | None = None
     kind: Literal["finished"] = "finished"
 
 

@@ -42,6 +42,9 @@ class ChatRequest:
     format: Format | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = None
+    # Stop sequences the gateway detects itself (so it can say which one matched); Ollama-native
+    # stops go in controls.options["stop"] instead.
+    stop_sequences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ class ChatResult:
     tool_calls: list[ToolCall] = field(default_factory=list)
     logprobs: list[TokenLogprob] = field(default_factory=list)
     reason: StopReason | None = None
+    stop_sequence: str | None = None
     usage: Usage = field(default_factory=Usage)
 
     def add(self, event: Event) -> None:
@@ -41,9 +42,10 @@ class ChatResult:
                 self.tool_calls.append(call)
             case LogprobsDelta(entries=entries):
                 self.logprobs.extend(entries)
-            case Finished(reason=reason, usage=usage):
+            case Finished(reason=reason, usage=usage, stop_sequence=stop_sequence):
                 self.reason = reason
                 self.usage = usage
+                self.stop_sequence = stop_sequence
 
 
 def fold(events: Iterable[Event]) -> ChatResult:

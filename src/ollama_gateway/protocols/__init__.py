@@ -1,0 +1,1 @@
+"""Wire formats: pure translators between each protocol and the neutral core. No I/O, no storage."""
