@@ -1,0 +1,1 @@
+"""Ollama's native wire format: the upstream side of every translation."""
