@@ -1,0 +1,288 @@
+"""The per-request task lifecycle: PENDING → RUNNING (+ heartbeats) → SUCCESS | FAILED, written off the request path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from ollama_gateway import errors
+from ollama_gateway.settings import Settings
+from ollama_gateway.tasks.document import (
+    ACCEPTED,
+    ACTIVE_STATES,
+    DONE,
+    ERROR_STAGE,
+    FORWARDING,
+    STREAMING,
+    TaskDocument,
+    TaskState,
+    build_document,
+    failure_reason,
+    is_final,
+    visible_to,
+)
+from ollama_gateway.tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TTL_RUNNING: Final = 3600
+DEFAULT_TTL_DONE: Final = 86_400
+DEFAULT_HEARTBEAT_SEC: Final = 10.0
+DEFAULT_ALGORITHM_ID: Final = "ollama-openai"
+SHUTDOWN_REASON: Final = "gateway shutting down"
+
+
+@dataclass(slots=True)
+class _Writer:
+    """The one writer of a task id: it holds only the newest unwritten document, so writes stay in order."""
+
+    pending: tuple[TaskDocument, int, str | None] | None = None
+    task: asyncio.Task[None] | None = field(default=None)
+
+
+class TaskHandle:
+    """One request's task; every method is synchronous and cheap, the writes happen in the background."""
+
+    def __init__(self, tracker: TaskTracker, task_id: str, owner: str | None, extensions: dict[str, Any]) -> None:
+        self.task_id = task_id
+        self.owner = owner
+        self._tracker = tracker
+        self._extensions = extensions
+        self._state: TaskState = "PENDING"
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._cancel: Callable[[], object] | None = None
+
+    @property
+    def state(self) -> TaskState:
+        """The state last recorded for this task."""
+        return self._state
+
+    @property
+    def done(self) -> bool:
+        """True once SUCCESS or FAILED was recorded; later calls are ignored."""
+        return self._state not in ACTIVE_STATES
+
+    def forwarding(self) -> None:
+        """RUNNING/forwarding, and start the heartbeat timer (RUNNING/streaming every heartbeat_sec)."""
+        if self.done or self._heartbeat is not None:
+            return
+        self._record(*FORWARDING)
+        self._heartbeat = self._tracker._spawn_heartbeat(self)
+
+    def succeed(self) -> None:
+        """SUCCESS/done; stops the heartbeat. Ignored if the task already ended."""
+        if not self.done:
+            self._finish(*DONE)
+
+    def fail(self, reason: str) -> None:
+        """FAILED/error with `reason` as the message; stops the heartbeat. Ignored if the task already ended."""
+        if not self.done:
+            self._finish("FAILED", ERROR_STAGE, reason or "error")
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        """succeed() when `exc` is None, else fail() with the reason for that exception (for `finally` blocks)."""
+        if exc is None:
+            self.succeed()
+        else:
+            self.fail(failure_reason(exc))
+
+    def bind(self, target: asyncio.Task[Any] | Callable[[], object]) -> None:
+        """What `tracker.cancel` stops: the request's asyncio.Task, or a callback that cancels it."""
+        self._cancel = target.cancel if isinstance(target, asyncio.Task) else target
+
+    def _beat(self) -> None:
+        if not self.done:
+            self._record(*STREAMING)
+
+    def _finish(self, state: TaskState, stage: str, message: str) -> None:
+        self._record(state, stage, message)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        self._tracker._release(self)
+
+    def _record(self, state: TaskState, stage: str, message: str) -> None:
+        self._state = state
+        self._tracker._emit(self, state, stage, message)
+
+
+class TaskTracker:
+    """Drives task status for every request; status writes never block, fail or outlive `close()`."""
+
+    def __init__(
+        self,
+        store: TaskStore,
+        settings: Settings | None = None,
+        *,
+        ttl_running: int | None = None,
+        ttl_done: int | None = None,
+        heartbeat_sec: float | None = None,
+        algorithm_id: str | None = None,
+        final_retry_sec: float = 1.0,
+        final_retry_window: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        s = settings
+        self.store = store
+        self.ttl_running = _first(ttl_running, None if s is None else s.ttl_running, DEFAULT_TTL_RUNNING)
+        self.ttl_done = _first(ttl_done, None if s is None else s.ttl_done, DEFAULT_TTL_DONE)
+        self.heartbeat_sec = _first(heartbeat_sec, None if s is None else s.heartbeat_sec, DEFAULT_HEARTBEAT_SEC)
+        self.algorithm_id = _first(algorithm_id, None if s is None else s.algorithm_id, DEFAULT_ALGORITHM_ID)
+        # A PENDING/RUNNING document older than this was left by a gateway that died: its id may be reused.
+        self.stale_after = max(3 * self.heartbeat_sec, 60.0)
+        self._final_retry_sec = final_retry_sec
+        self._final_retry_window = final_retry_window
+        self._clock = clock
+        self._active: dict[str, TaskHandle] = {}
+        self._writers: dict[str, _Writer] = {}
+        self._heartbeats: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def begin(self, task_id: str, owner: str | None, extensions: Mapping[str, Any] | None = None) -> TaskHandle:
+        """Record PENDING/accepted; ConflictError if the id is PENDING/RUNNING here or per the store."""
+        if task_id in self._active:
+            raise _conflict(task_id)
+        handle = TaskHandle(self, task_id, owner, {**(extensions or {}), "key_id": owner})
+        self._active[task_id] = handle  # reserved before the first await, so a concurrent begin sees it
+        try:
+            # A write still queued here means this process ended the task last and knows better than the store.
+            if task_id not in self._writers and self._taken_in_store(await self._read(task_id), owner):
+                raise _conflict(task_id)
+        except BaseException:
+            del self._active[task_id]
+            raise
+        handle._record(*ACCEPTED)
+        return handle
+
+    def running(self, task_id: str) -> TaskHandle | None:
+        """The live handle for `task_id` in this process, if any."""
+        return self._active.get(task_id)
+
+    async def cancel(self, task_id: str, owner: str | None) -> bool:
+        """Cancel a request running here and record FAILED/cancelled; False if not running here or not `owner`'s."""
+        handle = self._active.get(task_id)
+        if handle is None or handle._cancel is None or (owner is not None and handle.owner != owner):
+            return False
+        cancel = handle._cancel
+        handle.fail("cancelled")  # first, so the request's own "client disconnected" is ignored
+        try:
+            cancel()
+        except Exception:
+            log.exception("task %s: cancel callback failed", task_id)
+        return True
+
+    async def flush(self) -> None:
+        """Wait until every queued status write has been attempted (including bounded final retries)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def close(self, grace_sec: float = 5.0) -> None:
+        """Fail requests still running, stop heartbeats, and wait (bounded) for the pending final writes."""
+        for handle in list(self._active.values()):
+            handle.fail(SHUTDOWN_REASON)
+        for beat in list(self._heartbeats):
+            beat.cancel()
+        pending = set(self._background) | set(self._heartbeats)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace_sec)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+
+    # -- used by TaskHandle ------------------------------------------------------------------------------------
+
+    def _emit(self, handle: TaskHandle, state: TaskState, stage: str, message: str) -> None:
+        doc = build_document(
+            task_id=handle.task_id,
+            state=state,
+            stage=stage,
+            message=message,
+            extensions=handle._extensions,
+            algorithm_id=self.algorithm_id,
+            now=self._clock(),
+        )
+        ttl = self.ttl_done if is_final(doc) else self.ttl_running
+        writer = self._writers.get(handle.task_id)
+        if writer is None:
+            writer = self._writers[handle.task_id] = _Writer()
+        writer.pending = (doc, ttl, handle.owner)
+        if writer.task is None:
+            writer.task = self._spawn(self._drain(handle.task_id, writer), self._background)
+
+    def _release(self, handle: TaskHandle) -> None:
+        if self._active.get(handle.task_id) is handle:
+            del self._active[handle.task_id]
+
+    def _spawn_heartbeat(self, handle: TaskHandle) -> asyncio.Task[None]:
+        return self._spawn(self._heartbeat_loop(handle), self._heartbeats)
+
+    # -- background work ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _spawn(coro: Coroutine[Any, Any, None], owner: set[asyncio.Task[None]]) -> asyncio.Task[None]:
+        # The set keeps a strong reference: the loop itself holds tasks only weakly.
+        task = asyncio.get_running_loop().create_task(coro)
+        owner.add(task)
+        task.add_done_callback(owner.discard)
+        return task
+
+    async def _heartbeat_loop(self, handle: TaskHandle) -> None:
+        while not handle.done:
+            await asyncio.sleep(self.heartbeat_sec)
+            handle._beat()
+
+    async def _drain(self, task_id: str, writer: _Writer) -> None:
+        deadline = time.monotonic() + self._final_retry_window
+        try:
+            while writer.pending is not None:
+                doc, ttl, owner = writer.pending
+                writer.pending = None
+                written = await self._put(doc, ttl, owner)
+                # A lost final state would leave the task RUNNING for an hour: retry it (in the background)
+                # while the store recovers, unless something newer superseded it meanwhile.
+                if not written and is_final(doc) and time.monotonic() < deadline:
+                    await asyncio.sleep(self._final_retry_sec)
+                    if writer.pending is None:
+                        writer.pending = (doc, ttl, owner)
+        finally:
+            writer.task = None
+            if self._writers.get(task_id) is writer and writer.pending is None:
+                del self._writers[task_id]
+
+    async def _put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
+        try:
+            return await self.store.put(doc, ttl, owner)
+        except Exception:
+            log.exception("task %s: status write failed", doc["task_id"])
+            return False
+
+    async def _read(self, task_id: str) -> TaskDocument | None:
+        try:
+            return await self.store.get(task_id)
+        except Exception as exc:  # the store being down must not refuse the request
+            log.debug("task %s: store unreadable, id assumed free: %s", task_id, exc)
+            return None
+
+    def _taken_in_store(self, doc: TaskDocument | None, owner: str | None) -> bool:
+        if doc is None:
+            return False
+        if not is_final(doc):
+            return self._clock() - doc["timestamp"] <= self.stale_after
+        # A finished task may be reused by its owner (or the admin), never overwritten by another key.
+        return not visible_to(doc, owner)
+
+
+def _first(explicit: T | None, configured: T | None, default: T) -> T:
+    if explicit is not None:
+        return explicit
+    return configured if configured is not None else default
+
+
+def _conflict(task_id: str) -> errors.ConflictError:
+    return errors.ConflictError(f"task id {task_id!r} is already in use", param="X-Task-Id", code="task_id_in_use")
