@@ -1,0 +1,1 @@
+"""OpenAI wire format: chat completions, text completions, embeddings and models; pure translators."""
