@@ -5,6 +5,7 @@
     ├── AuthenticationError             401   authentication
     ├── PermissionDeniedError           403   permission
     ├── NotFoundError                   404   not_found
+    ├── MethodNotAllowedError           405   invalid_request
     ├── ConflictError                   409   conflict
     ├── PayloadTooLargeError            413   request_too_large
     ├── RateLimitError                  429   rate_limit        (retry_after seconds)
@@ -84,6 +85,12 @@ class NotFoundError(GatewayError):
 
     status = 404
     kind: ClassVar[ErrorKind] = "not_found"
+
+
+class MethodNotAllowedError(InvalidRequestError):
+    """The route exists but not for this HTTP method."""
+
+    status = 405
 
 
 class ConflictError(GatewayError):

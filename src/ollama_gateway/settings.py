@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     upstream_max_connections: int = 256
     request_timeout_ms: int = 600_000
     models_cache_seconds: float = 10.0
+    catalog_refresh_seconds: float = 60.0
 
     # HTTP server
     host: str = "127.0.0.1"

@@ -1,0 +1,47 @@
+"""The ASGI application: routes of every surface, and a lifespan that opens and closes the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from ollama_gateway.errors import MethodNotAllowedError, NotFoundError
+from ollama_gateway.protocols.openai.errors import error_body
+from ollama_gateway.service.runtime import Gateway
+from ollama_gateway.settings import Settings, load_settings
+from ollama_gateway.web.context import json_response
+from ollama_gateway.web.routes import health, openai
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app; the gateway's connections open in the lifespan, not here."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        gateway = await Gateway.open(settings)
+        app.state.gateway = gateway
+        try:
+            yield
+        finally:
+            await gateway.close()
+
+    routes: list[BaseRoute] = [*health.routes(), *openai.routes()]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed})
+    app.state.settings = settings
+    return app
+
+
+async def _not_found(request: Request, _: Exception) -> Response:
+    status, body = error_body(NotFoundError(f"no route for {request.method} {request.url.path}"))
+    return json_response(body, status)
+
+
+async def _not_allowed(request: Request, _: Exception) -> Response:
+    status, body = error_body(MethodNotAllowedError(f"method {request.method} not allowed on {request.url.path}"))
+    return json_response(body, status)

@@ -1,0 +1,72 @@
+"""Per-model parameter overrides: validation when saved, and the merge request > override > default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from ollama_gateway.core.options import OLLAMA_OPTIONS, option_type_error
+from ollama_gateway.core.requests import THINK_LEVELS, GenerationControls
+from ollama_gateway.errors import InvalidRequestError
+
+# Keys an override may hold besides Ollama's options. `request_timeout` and `timeout_ms` are the same
+# setting (milliseconds); neither ever reaches Ollama.
+CONTROL_KEYS: frozenset[str] = frozenset({"think", "keep_alive", "exclude_reasoning", "request_timeout", "timeout_ms"})
+
+
+def validate_overrides(raw: Any) -> dict[str, Any]:
+    """The overrides as stored, or a 400 naming the first bad key or value."""
+    if not isinstance(raw, dict):
+        raise InvalidRequestError("overrides must be a JSON object", param="overrides")
+    for key, value in raw.items():
+        if key in OLLAMA_OPTIONS:
+            problem = option_type_error(key, value)
+            if problem:
+                raise InvalidRequestError(problem, param=f"overrides.{key}")
+        elif key == "think":
+            if not (isinstance(value, bool) or value in THINK_LEVELS):
+                raise InvalidRequestError("think must be true, false or one of low, medium, high, max", param=key)
+        elif key == "keep_alive":
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise InvalidRequestError("keep_alive must be a number of seconds or a duration like '5m'", param=key)
+        elif key == "exclude_reasoning":
+            if not isinstance(value, bool):
+                raise InvalidRequestError("exclude_reasoning must be a boolean", param=key)
+        elif key in ("request_timeout", "timeout_ms"):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise InvalidRequestError(f"{key} must be a positive integer of milliseconds", param=key)
+        else:
+            raise InvalidRequestError(f"unknown override key: {key}", param=f"overrides.{key}")
+    return dict(raw)
+
+
+def merge_controls(
+    request: GenerationControls, overrides: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> GenerationControls:
+    """Fill what the request left unset from the model's overrides, then from gateway defaults."""
+    layers = [dict(defaults or {}), dict(overrides)]
+    options: dict[str, Any] = {}
+    think, keep_alive, exclude, timeout_ms = None, None, None, None
+    for layer in layers:
+        options.update({k: v for k, v in layer.items() if k in OLLAMA_OPTIONS})
+        think = layer.get("think", think)
+        keep_alive = layer.get("keep_alive", keep_alive)
+        exclude = layer.get("exclude_reasoning", exclude)
+        timeout_ms = layer.get("timeout_ms", layer.get("request_timeout", timeout_ms))
+    options.update(request.options)
+    return replace(
+        request,
+        options=options,
+        think=request.think if request.think is not None else think,
+        keep_alive=request.keep_alive if request.keep_alive is not None else keep_alive,
+        exclude_reasoning=request.exclude_reasoning if request.exclude_reasoning is not None else exclude,
+        timeout_ms=_capped_timeout(request.timeout_ms, timeout_ms),
+    )
+
+
+def _capped_timeout(requested: int | None, operator: int | None) -> int | None:
+    # A client may shorten the operator's time limit but never lengthen or disable it.
+    if requested is None or requested <= 0:
+        return operator
+    return requested if operator is None else min(requested, operator)

@@ -1,0 +1,179 @@
+"""The model catalog: Ollama's models joined with the operator's settings, resolved from client names."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ollama_gateway.errors import GatewayError, NotFoundError, PermissionDeniedError
+from ollama_gateway.storage.keys import KeyRecord
+from ollama_gateway.storage.models import CatalogEntry, ModelRecord, ModelStore, name_variants
+from ollama_gateway.upstream.client import OllamaClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    """A client's model name resolved to the Ollama model and the operator's settings for it."""
+
+    requested: str
+    upstream: str
+    record: ModelRecord
+
+
+class ModelCatalog:
+    """Keeps an in-memory view of the catalog; reloads it from the store and refreshes it from Ollama."""
+
+    def __init__(self, client: OllamaClient, store: ModelStore, *, reload_seconds: float, refresh_seconds: float):
+        self._client = client
+        self._store = store
+        self._reload_seconds = reload_seconds
+        self._refresh_seconds = refresh_seconds
+        self._records: list[ModelRecord] = []
+        self._index: dict[str, ModelRecord] = {}
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.last_refresh_error: str | None = None
+
+    @property
+    def records(self) -> Sequence[ModelRecord]:
+        """Every model the store knows, present or not."""
+        return self._records
+
+    async def start(self) -> None:
+        """Load what the store has, refresh from Ollama once, then keep both fresh in the background."""
+        await self.reload()
+        with contextlib.suppress(GatewayError):
+            await self.refresh()
+        self._task = asyncio.create_task(self._loop(), name="catalog-refresh")
+
+    async def close(self) -> None:
+        """Stop the background refresh."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def reload(self) -> None:
+        """Re-read the operator's settings (another replica may have changed them)."""
+        self._install(await self._store.list())
+
+    async def refresh(self) -> list[ModelRecord]:
+        """Ask Ollama for its models (and capabilities of new ones) and sync them into the store."""
+        async with self._lock:
+            try:
+                tags = await self._client.request_json("GET", "/api/tags", time_limit=15)
+                entries = [await self._entry(raw) for raw in (tags or {}).get("models") or []]
+            except GatewayError as exc:
+                self.last_refresh_error = exc.message
+                log.warning("model catalog refresh failed: %s", exc.message)
+                raise
+            self.last_refresh_error = None
+            records = await self._store.sync_catalog(entries)
+            self._install(await self._store.list())
+            return records
+
+    def resolve(self, name: str, key: KeyRecord | None) -> ResolvedModel:
+        """The model `name` means for this key: 404 when unknown or disabled, 403 when the key may not use it."""
+        record = self._index.get(name)
+        if record is None or not record.enabled or not record.present:
+            raise NotFoundError(f"model '{name}' not found", param="model", code="model_not_found")
+        if key is not None and not key_allows(key, record):
+            raise PermissionDeniedError(f"this API key may not use model '{name}'", param="model")
+        return ResolvedModel(requested=name, upstream=record.name, record=record)
+
+    async def resolve_fresh(self, name: str, key: KeyRecord | None) -> ResolvedModel:
+        """Like `resolve`, but an unknown name triggers one refresh first (a model may have just been pulled)."""
+        if name not in self._index and time.monotonic() - self._loaded_at > 1.0:
+            with contextlib.suppress(GatewayError):
+                await self.refresh()
+        return self.resolve(name, key)
+
+    def visible(self, key: KeyRecord | None) -> list[ModelRecord]:
+        """The models a key may list: enabled, present in Ollama and allowed."""
+        return [r for r in self._records if r.enabled and r.present and (key is None or key_allows(key, r))]
+
+    def _install(self, records: list[ModelRecord]) -> None:
+        index: dict[str, ModelRecord] = {}
+        for record in records:
+            if record.ollama_name_visible:
+                for variant in name_variants(record.name):
+                    index.setdefault(variant, record)
+        for record in records:  # a display name wins over an Ollama name spelled the same
+            if record.display_name:
+                for variant in name_variants(record.display_name):
+                    index[variant] = record
+        self._records, self._index, self._loaded_at = records, index, time.monotonic()
+
+    async def _entry(self, raw: dict[str, Any]) -> CatalogEntry:
+        name = str(raw.get("name") or raw.get("model"))
+        capabilities = raw.get("capabilities")
+        if not capabilities:
+            known = self._index.get(name)
+            if known is not None and known.capabilities and _same_version(known, raw):
+                capabilities = list(known.capabilities)
+            else:
+                shown = await self._client.request_json("POST", "/api/show", {"model": name}, time_limit=15)
+                capabilities = (shown or {}).get("capabilities") or []
+        return CatalogEntry(
+            name=name,
+            size=raw.get("size"),
+            details=raw.get("details") or {},
+            capabilities=tuple(capabilities),
+            modified_at=_parse_time(raw.get("modified_at")),
+        )
+
+    async def _loop(self) -> None:
+        last_refresh = time.monotonic()
+        while True:
+            await asyncio.sleep(self._reload_seconds)
+            try:
+                if time.monotonic() - last_refresh >= self._refresh_seconds:
+                    last_refresh = time.monotonic()
+                    await self.refresh()
+                else:
+                    await self.reload()
+            except GatewayError:
+                pass  # logged by refresh(); the last good view stays in place
+            except Exception:
+                log.exception("model catalog reload failed")
+
+
+def key_allows(key: KeyRecord, record: ModelRecord) -> bool:
+    """Whether a key's model list names this model, by its Ollama name or its display name."""
+    if key.models is None:
+        return True
+    names = set(name_variants(record.name))
+    if record.display_name:
+        names.update(name_variants(record.display_name))
+    return any(allowed in names for allowed in key.models)
+
+
+def _same_version(known: ModelRecord, raw: dict[str, Any]) -> bool:
+    modified = _parse_time(raw.get("modified_at"))
+    return modified is None or known.modified_at is None or modified == known.modified_at
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        # Ollama prints nanoseconds; Python parses at most microseconds.
+        head, _, tail = value.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())[:6]
+        zone = tail[len("".join(c for c in tail if c.isdigit())) :] or "+00:00"
+        try:
+            return datetime.fromisoformat(f"{head}.{digits}{zone.replace('Z', '+00:00')}")
+        except ValueError:
+            return None

@@ -1,0 +1,109 @@
+"""One client request from acceptance to its usage record and final task state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ollama_gateway.core.events import Event, Finished, LogprobsDelta
+from ollama_gateway.core.usage import Usage
+from ollama_gateway.errors import CancelledError, GatewayError, UpstreamStatusError, UpstreamTimeoutError
+from ollama_gateway.storage.keys import KeyRecord
+from ollama_gateway.storage.usage import UsageRecord
+
+
+class TaskObserver(Protocol):
+    """The part of a task handle an exchange drives."""
+
+    def forwarding(self) -> None:
+        """The request is on its way to Ollama."""
+
+    def succeed(self) -> None:
+        """The request completed."""
+
+    def fail(self, reason: str) -> None:
+        """The request failed for `reason`."""
+
+
+@dataclass(slots=True)
+class Exchange:
+    """Measures a request (latency, time to first token, tokens) and reports how it ended, exactly once."""
+
+    endpoint: str
+    task_id: str
+    key: KeyRecord | None
+    client_ip: str | None
+    user_agent: str | None
+    record_usage: Callable[[UsageRecord], None]
+    task: TaskObserver | None = None
+    stream: bool = False
+    model_requested: str = ""
+    model_upstream: str = ""
+    started: float = field(default_factory=time.perf_counter)
+    first_output_at: float | None = None
+    usage: Usage = field(default_factory=Usage)
+    finished: bool = False
+    on_finish: list[Callable[[Exchange, GatewayError | None], None]] = field(default_factory=list)
+
+    def forwarding(self) -> None:
+        """Mark the request as sent upstream."""
+        if self.task is not None:
+            self.task.forwarding()
+
+    async def observe(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        """Pass events through, noting the first output and the final usage."""
+        async for event in events:
+            if self.first_output_at is None and not isinstance(event, Finished | LogprobsDelta):
+                self.first_output_at = time.perf_counter()
+            elif isinstance(event, Finished):
+                self.usage = event.usage
+            yield event
+
+    def finish(self, error: GatewayError | None, *, status: int | None = None) -> None:
+        """Record the outcome: usage row, task state, listeners. Later calls are ignored."""
+        if self.finished:
+            return
+        self.finished = True
+        now = time.perf_counter()
+        final_status = status if status is not None else (error.http_status if error is not None else 200)
+        if self.model_requested or error is None:
+            self.record_usage(
+                UsageRecord(
+                    created_at=datetime.now(UTC),
+                    key_id=self.key.id if self.key is not None else None,
+                    model_requested=self.model_requested,
+                    model_upstream=self.model_upstream,
+                    endpoint=self.endpoint,
+                    status=final_status,
+                    prompt_tokens=self.usage.prompt_tokens,
+                    completion_tokens=self.usage.completion_tokens,
+                    latency_ms=round((now - self.started) * 1000),
+                    ttft_ms=round((self.first_output_at - self.started) * 1000) if self.first_output_at else None,
+                    stream=self.stream,
+                    task_id=self.task_id,
+                    client_ip=self.client_ip,
+                    user_agent=self.user_agent,
+                    error=error.message[:1000] if error is not None else None,
+                )
+            )
+        if self.task is not None:
+            if error is None:
+                self.task.succeed()
+            else:
+                self.task.fail(task_failure_reason(error))
+        for listener in self.on_finish:
+            listener(self, error)
+
+
+def task_failure_reason(error: GatewayError) -> str:
+    """The task message for a failure: Ollama's status and text when it gave one."""
+    if isinstance(error, UpstreamStatusError):
+        return f"upstream status {error.upstream_status}: {error.message}"
+    if isinstance(error, CancelledError):
+        return error.message
+    if isinstance(error, UpstreamTimeoutError):
+        return f"timeout: {error.message}"
+    return error.message

@@ -1,0 +1,152 @@
+"""Per-request context and the error boundary each surface wraps its endpoints in."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ollama_gateway.errors import CancelledError, GatewayError, InternalError, RateLimitError
+from ollama_gateway.service.exchange import Exchange
+from ollama_gateway.service.runtime import Gateway
+from ollama_gateway.storage.keys import KeyRecord
+from ollama_gateway.tasks.document import new_task_id, validate_task_id
+from ollama_gateway.web.auth import presented_key
+from ollama_gateway.web.body import read_json
+
+log = logging.getLogger(__name__)
+
+TASK_HEADER = "X-Task-Id"
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """How one protocol reports errors: a (status, body) renderer."""
+
+    name: str
+    error_body: Callable[[GatewayError], tuple[int, dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What an endpoint knows about its request: gateway, task id, key and the exchange once begun."""
+
+    request: Request
+    gateway: Gateway
+    task_id: str
+    endpoint: str
+    key: KeyRecord | None = None
+    exchange: Exchange | None = None
+    cancel_requested: bool = False
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    async def authenticate(self) -> KeyRecord:
+        """The caller's key, or a 401."""
+        self.key = await self.gateway.auth.authenticate(presented_key(self.request.headers))
+        return self.key
+
+    async def json(self) -> Any:
+        """The body as JSON under the size limit."""
+        return await read_json(self.request, self.gateway.settings.max_body_bytes)
+
+    async def begin(self, *, stream: bool = False) -> Exchange:
+        """Start tracking: the task goes PENDING and the exchange starts its clock."""
+        task = None
+        extensions = {
+            "method": self.request.method,
+            "path": self.request.url.path,
+            "query": self.request.url.query,
+            "stream": stream,
+            **self.extensions,
+        }
+        task = await self.gateway.tracker.begin(self.task_id, self.key.id if self.key else None, extensions)
+        current = asyncio.current_task()
+        if current is not None:
+            task.bind(lambda: self._cancel(current))
+        client = self.request.client
+        self.exchange = Exchange(
+            endpoint=self.endpoint,
+            task_id=self.task_id,
+            key=self.key,
+            client_ip=client.host if client else None,
+            user_agent=self.request.headers.get("user-agent"),
+            record_usage=self.gateway.usage.submit,
+            task=task,
+            stream=stream,
+        )
+        return self.exchange
+
+    def _cancel(self, task: asyncio.Task[Any]) -> None:
+        self.cancel_requested = True
+        task.cancel()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers every response of this request carries."""
+        return {TASK_HEADER: self.task_id}
+
+
+Endpoint = Callable[[RequestContext], Awaitable[Response]]
+
+
+def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
+    """Wrap an endpoint: task id, error mapping in the surface's shape, and outcome recording — once, here."""
+
+    def wrap(handler: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
+        async def run(request: Request) -> Response:
+            gateway: Gateway = request.app.state.gateway
+            raw_id = request.headers.get(TASK_HEADER)
+            try:
+                task_id = validate_task_id(raw_id) if raw_id is not None else new_task_id()
+            except GatewayError as error:
+                return error_response(surface, error, {TASK_HEADER: new_task_id()})
+            ctx = RequestContext(request=request, gateway=gateway, task_id=task_id, endpoint=name)
+            try:
+                response = await handler(ctx)
+            except GatewayError as error:
+                return _failed(surface, ctx, error)
+            except asyncio.CancelledError:
+                if not ctx.cancel_requested:
+                    raise
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                return _failed(surface, ctx, CancelledError("cancelled"))
+            except Exception as exc:
+                log.exception("unhandled error in %s", name)
+                return _failed(surface, ctx, InternalError(f"internal error: {type(exc).__name__}"))
+            for header, value in ctx.headers.items():
+                response.headers.setdefault(header, value)
+            return response
+
+        return run
+
+    return wrap
+
+
+def _failed(surface: Surface, ctx: RequestContext, error: GatewayError) -> Response:
+    if ctx.exchange is not None:
+        ctx.exchange.finish(error)
+    return error_response(surface, error, ctx.headers)
+
+
+def error_response(surface: Surface, error: GatewayError, headers: Mapping[str, str]) -> Response:
+    """The error in the surface's own shape, with Retry-After on rate limits."""
+    status, body = surface.error_body(error)
+    extra = dict(headers)
+    if isinstance(error, RateLimitError):
+        extra["Retry-After"] = str(error.retry_after)
+    return json_response(body, status, extra)
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response serialised with orjson."""
+    return Response(orjson.dumps(body), status_code=status, headers=dict(headers or {}), media_type="application/json")

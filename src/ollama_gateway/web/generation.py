@@ -1,0 +1,45 @@
+"""The shared tail of every generating endpoint: forward, then stream frames or fold into one body."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.responses import Response
+
+from ollama_gateway.core.events import Event
+from ollama_gateway.core.results import ChatResult, afold
+from ollama_gateway.protocols.base import StreamEncoder
+from ollama_gateway.web.context import RequestContext, json_response
+from ollama_gateway.web.streaming import EventStreamResponse, prefetch
+
+# How long a stream waits for Ollama's first chunk before committing to a 200 and streaming keep-alives.
+FIRST_CHUNK_GRACE_SECONDS = 1.0
+
+
+async def respond(
+    ctx: RequestContext,
+    events: AsyncIterator[Event],
+    *,
+    stream: bool,
+    encoder: Callable[[], StreamEncoder],
+    body: Callable[[ChatResult], dict[str, Any]],
+) -> Response:
+    """Stream `events` through the encoder, or fold them and encode one body: one event source, two shapes."""
+    exchange = ctx.exchange
+    assert exchange is not None, "begin() the exchange before responding"
+    exchange.forwarding()
+    observed = exchange.observe(events)
+    if stream:
+        grace = min(FIRST_CHUNK_GRACE_SECONDS, ctx.gateway.settings.ping_interval_sec)
+        started = await prefetch(observed, grace)
+        return EventStreamResponse(
+            started,
+            encoder(),
+            headers=ctx.headers,
+            on_outcome=exchange.finish,
+            idle_seconds=ctx.gateway.settings.ping_interval_sec,
+        )
+    result = await afold(observed)
+    exchange.finish(None)
+    return json_response(body(result), headers=ctx.headers)

@@ -1,0 +1,174 @@
+"""An ASGI response that relays an encoder's frames, pings while the model is silent, and cancels on disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from ollama_gateway.core.events import Event
+from ollama_gateway.errors import CancelledError, GatewayError, InternalError
+from ollama_gateway.protocols.base import StreamEncoder
+
+log = logging.getLogger(__name__)
+
+Outcome = Callable[[GatewayError | None], None]
+
+
+class EventStreamResponse(Response):
+    """Streams `events` through `encoder`; `on_outcome(None)` on success, with the error otherwise.
+
+    The first event has already been awaited by the caller when possible, so errors Ollama reports before
+    any output become ordinary HTTP errors; everything after the headers are sent becomes an error frame.
+    """
+
+    def __init__(
+        self,
+        events: AsyncIterator[Event],
+        encoder: StreamEncoder,
+        *,
+        headers: Mapping[str, str],
+        on_outcome: Outcome,
+        idle_seconds: float | None = None,
+    ) -> None:
+        # Response's own __init__ would render a body; this response writes frames as they come.
+        self.status_code = 200
+        self.background = None
+        self.body = b""
+        self.raw_headers = [(b"content-type", encoder.media_type.encode())]
+        self.raw_headers += [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+        self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.events = events
+        self.encoder = encoder
+        self.on_outcome = on_outcome
+        self.idle_seconds = idle_seconds
+        self._lock = asyncio.Lock()
+        self._last_sent = time.monotonic()
+        self._disconnected = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the stream, a disconnect listener and (when asked) an idle pinger side by side."""
+        main = asyncio.current_task()
+        assert main is not None
+        helpers = [asyncio.create_task(self._listen(receive, main))]
+        if self.idle_seconds:
+            helpers.append(asyncio.create_task(self._ping(send, self.idle_seconds)))
+        try:
+            await self._stream(send)
+        except asyncio.CancelledError:
+            if not self._disconnected:
+                raise
+            # The client went away: the upstream request was closed by unwinding the event iterator.
+            main.uncancel()
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            for helper in helpers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await helper
+
+    async def _stream(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        outcome: GatewayError | None = None
+        try:
+            await self._write(send, self.encoder.on_start())
+            async for event in self.events:
+                await self._write(send, self.encoder.on_event(event))
+            await self._write(send, self.encoder.on_end())
+        except GatewayError as error:
+            outcome = error
+            await self._write(send, self.encoder.on_error(error))
+        except asyncio.CancelledError:
+            outcome = CancelledError("client disconnected" if self._disconnected else "cancelled")
+            raise
+        except Exception as exc:  # a bug of ours: the client still gets a protocol error frame
+            log.exception("stream failed")
+            outcome = InternalError(f"internal error while streaming: {type(exc).__name__}")
+            await self._write(send, self.encoder.on_error(outcome))
+        finally:
+            await _close(self.events)
+            self.on_outcome(outcome)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _write(self, send: Send, frame: bytes) -> None:
+        if frame:
+            async with self._lock:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+                self._last_sent = time.monotonic()
+
+    async def _listen(self, receive: Receive, main: asyncio.Task[Any]) -> None:
+        while True:
+            message: Message = await receive()
+            if message["type"] == "http.disconnect":
+                self._disconnected = True
+                main.cancel()
+                return
+
+    async def _ping(self, send: Send, every: float) -> None:
+        while True:
+            await asyncio.sleep(max(every - (time.monotonic() - self._last_sent), 0.01))
+            if time.monotonic() - self._last_sent >= every:
+                await self._write(send, self.encoder.on_idle())
+
+
+async def _close(events: AsyncIterator[Event]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
+
+
+async def prefetch(events: AsyncIterator[Event], grace_seconds: float) -> AsyncIterator[Event]:
+    """Wait up to `grace_seconds` for the first event so early upstream errors raise here, as HTTP errors.
+
+    A model that is still silent after the grace period (a long prompt evaluation) gets its stream
+    started anyway, so keep-alive frames and task heartbeats can flow; later errors become error frames.
+    """
+    first: asyncio.Future[Event] = asyncio.ensure_future(anext(events))
+    try:
+        await asyncio.wait({first}, timeout=grace_seconds)
+    except asyncio.CancelledError:
+        first.cancel()
+        await _close(events)
+        raise
+    if first.done():
+        try:
+            event = first.result()
+        except StopAsyncIteration:
+            return _from(None, events)
+        except BaseException:
+            await _close(events)
+            raise
+        return _from(event, events)
+    return _after(first, events)
+
+
+async def _from(first: Event | None, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    try:
+        if first is None:
+            return
+        yield first
+        async for event in events:
+            yield event
+    finally:
+        await _close(events)
+
+
+async def _after(first: asyncio.Future[Event], events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    try:
+        try:
+            event = await first
+        except StopAsyncIteration:
+            return
+        yield event
+        async for event in events:
+            yield event
+    finally:
+        first.cancel()
+        await _close(events)
