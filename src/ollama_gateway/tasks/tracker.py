@@ -177,9 +177,10 @@ class TaskTracker:
         return True
 
     async def flush(self) -> None:
-        """Wait until every queued status write has been attempted (including bounded final retries)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait until every status write queued so far has been attempted (including bounded final retries)."""
+        # One snapshot: a writer drains everything queued for its task id, and running heartbeats would
+        # otherwise keep this waiting forever.
+        await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def close(self, grace_sec: float = 5.0) -> None:
         """Fail requests still running, stop heartbeats, and wait (bounded) for the pending final writes."""
@@ -233,9 +234,15 @@ class TaskTracker:
         return task
 
     async def _heartbeat_loop(self, handle: TaskHandle) -> None:
+        # A handle nobody finished (a bug in the caller) would beat, and hold its id, forever; once its
+        # document could have expired anyway, end it.
+        give_up = time.monotonic() + self.ttl_running
         while not handle.done:
             await asyncio.sleep(self.heartbeat_sec)
-            handle._beat()
+            if time.monotonic() >= give_up:
+                handle.fail("timeout")
+            else:
+                handle._beat()
 
     async def _drain(self, task_id: str, writer: _Writer) -> None:
         deadline = time.monotonic() + self._final_retry_window
