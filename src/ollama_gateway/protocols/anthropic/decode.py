@@ -66,7 +66,6 @@ IGNORED_FIELDS: Final[Mapping[str, str]] = {
 REFUSED_FIELDS: Final[Mapping[str, str]] = {
     "mcp_servers": "MCP connectors are not supported",
     "context_management": "context editing is not supported",
-    "prefill": "use a final assistant message instead",
 }
 
 # Ollama options that are not also Anthropic fields, accepted at the top level as on the OpenAI surface.
