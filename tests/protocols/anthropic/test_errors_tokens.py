@@ -74,3 +74,18 @@ def test_count_tokens_validates_like_decode_but_needs_no_max_tokens() -> None:
     assert count_tokens({"model": "m", "messages": []}) == {"input_tokens": 0}
     with pytest.raises(InvalidRequestError, match="document"):
         count_tokens({"model": "m", "messages": [{"role": "user", "content": [{"type": "document"}]}]})
+
+
+def test_count_tokens_counts_tool_calls_and_thinking() -> None:
+    turns = [
+        {"role": "user", "content": "q"},  # 1 char
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "thinking", "thinking": "abc", "signature": "s"},  # 3 chars
+                {"type": "tool_use", "id": "t", "name": "fn", "input": {"a": 1}},  # 2 + len('{"a":1}') = 9
+            ],
+        },
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "ok"}]},  # 2 chars
+    ]
+    assert count_tokens({"model": "m", "messages": turns}) == {"input_tokens": math.ceil(15 / 4) + 4 * 3}

@@ -10,7 +10,7 @@ no Anthropic form and are never requested by this surface, so `LogprobsDelta` pr
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ollama_gateway.core.events import (
     Event,
@@ -33,6 +33,9 @@ from ollama_gateway.protocols.anthropic.encode import (
 from ollama_gateway.protocols.anthropic.errors import error_object
 from ollama_gateway.protocols.anthropic.schemas import MessagesOptions
 from ollama_gateway.protocols.framing import sse_json
+
+if TYPE_CHECKING:
+    from ollama_gateway.protocols.base import StreamEncoder
 
 # What message_start reports as output so far; the spec's examples (and the API) start at 1.
 START_OUTPUT_TOKENS = 1
@@ -165,3 +168,9 @@ class MessagesStreamEncoder:
 
 def _event(obj: dict[str, Any]) -> bytes:
     return sse_json(obj, obj["type"])
+
+
+if TYPE_CHECKING:
+
+    def _conforms(encoder: MessagesStreamEncoder) -> StreamEncoder:
+        return encoder  # mypy checks the class against the StreamEncoder protocol here
