@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
-from ollama_gateway.tasks import MemoryTaskStore, RedisTaskStore, TaskDocument, TaskStore
+from ollama_gateway.settings import Settings
+from ollama_gateway.tasks import MemoryTaskStore, RedisTaskStore, TaskDocument, TaskStore, open_task_store
 from ollama_gateway.tasks.document import TaskState, build_document
 from ollama_gateway.tasks.redis_store import INDEX_ALL, index_key, task_key
 
@@ -169,3 +172,17 @@ async def test_memory_store_is_bounded_oldest_evicted() -> None:
     assert await store.get("t0") is None and await store.get("t1") is None
     assert [d["task_id"] for d in await store.list(None)] == ["t4", "t3", "t2"]
     assert [d["task_id"] for d in await store.list("k")] == ["t3"]
+
+
+async def test_open_task_store_picks_the_backend(redis_url: str) -> None:
+    embedded = open_task_store(Settings(redis_url=None, redis_host=None))
+    assert isinstance(embedded, MemoryTaskStore)
+    redis_backed = open_task_store(Settings(redis_url=redis_url, ttl_done=99), registry=CollectorRegistry())
+    try:
+        assert isinstance(redis_backed, RedisTaskStore)
+        await redis_backed.put(doc("via-settings"), 60, None)
+        assert await redis_backed.get("via-settings") is not None
+    finally:
+        await redis_backed.close()
+    with pytest.raises(ValueError, match="no Redis"):
+        RedisTaskStore.from_settings(Settings(redis_url=None, redis_host=None))

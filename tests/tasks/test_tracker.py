@@ -183,10 +183,12 @@ async def test_a_stale_running_document_does_not_block_its_id(store: TaskStore) 
     crashed._active.clear()
 
 
-async def test_another_key_cannot_take_over_a_finished_id(tracker: TaskTracker) -> None:
+@pytest.mark.parametrize("flushed", [True, False], ids=["per-store", "per-process"])
+async def test_another_key_cannot_take_over_a_finished_id(tracker: TaskTracker, flushed: bool) -> None:
     handle = await tracker.begin("mine", "alice", {})
     handle.succeed()
-    await tracker.flush()
+    if flushed:
+        await tracker.flush()
     with pytest.raises(errors.ConflictError):
         await tracker.begin("mine", "bob", {})
     admin = await tracker.begin("mine", None, {})

@@ -42,6 +42,7 @@ SHUTDOWN_REASON: Final = "gateway shutting down"
 class _Writer:
     """The one writer of a task id: it holds only the newest unwritten document, so writes stay in order."""
 
+    owner: str | None = None
     pending: tuple[TaskDocument, int, str | None] | None = None
     task: asyncio.Task[None] | None = field(default=None)
 
@@ -151,7 +152,12 @@ class TaskTracker:
         self._active[task_id] = handle  # reserved before the first await, so a concurrent begin sees it
         try:
             # A write still queued here means this process ended the task last and knows better than the store.
-            if task_id not in self._writers and self._taken_in_store(await self._read(task_id), owner):
+            writer = self._writers.get(task_id)
+            if writer is not None:
+                taken = owner is not None and writer.owner != owner
+            else:
+                taken = self._taken_in_store(await self._read(task_id), owner)
+            if taken:
                 raise _conflict(task_id)
         except BaseException:
             del self._active[task_id]
@@ -212,6 +218,7 @@ class TaskTracker:
         writer = self._writers.get(handle.task_id)
         if writer is None:
             writer = self._writers[handle.task_id] = _Writer()
+        writer.owner = handle.owner
         writer.pending = (doc, ttl, handle.owner)
         if writer.task is None:
             writer.task = self._spawn(self._drain(handle.task_id, writer), self._background)
