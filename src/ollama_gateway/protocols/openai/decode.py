@@ -62,7 +62,7 @@ class EmbeddingOptions:
 def decode_chat(body: Any) -> tuple[ChatRequest, ChatOptions]:
     """Translate a /v1/chat/completions body; any field it cannot honour is a 400."""
     req = schemas.parse_model(schemas.ChatCompletionRequest, body)
-    top_options = _check_extras(req.model_extra)
+    top_options = _check_extras(req.model_extra, schemas.CHAT_IGNORED_FIELDS)
     _check_common(req)
     messages = decode_messages(req.messages)
     tools, tool_choice = decode_tools(req.tools, req.tool_choice, req.functions, req.function_call)
@@ -91,7 +91,7 @@ def decode_chat(body: Any) -> tuple[ChatRequest, ChatOptions]:
 def decode_completion(body: Any) -> tuple[GenerateRequest, CompletionOptions]:
     """Translate a /v1/completions body (one prompt, one choice) to a raw /api/generate request."""
     req = schemas.parse_model(schemas.CompletionRequest, body)
-    top_options = _check_extras(req.model_extra)
+    top_options = _check_extras(req.model_extra, schemas.COMPLETION_IGNORED_FIELDS)
     _check_common(req)
     if req.best_of is not None and req.best_of != 1:
         raise InvalidRequestError("best_of > 1 is not supported; send several requests.", param="best_of")
@@ -122,7 +122,7 @@ def decode_completion(body: Any) -> tuple[GenerateRequest, CompletionOptions]:
 def decode_embeddings(body: Any) -> tuple[EmbedRequest, EmbeddingOptions]:
     """Translate a /v1/embeddings body."""
     req = schemas.parse_model(schemas.EmbeddingRequest, body)
-    top_options = _check_extras(req.model_extra)
+    top_options = _check_extras(req.model_extra, schemas.EMBEDDING_IGNORED_FIELDS)
     if req.dimensions is not None and req.dimensions <= 0:
         raise InvalidRequestError("'dimensions' must be a positive integer.", param="dimensions")
     encoding: EncodingFormat
@@ -155,16 +155,16 @@ def _model(name: str) -> str:
     return name
 
 
-def _check_extras(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def _check_extras(extra: Mapping[str, Any] | None, ignored: frozenset[str]) -> dict[str, Any]:
     """Sort unknown top-level keys: Ollama options (returned), ignored fields, or a 400."""
     options: dict[str, Any] = {}
     for name, value in (extra or {}).items():
         if name in OLLAMA_OPTIONS:
             options[name] = value
-        elif name == "modalities":
+        elif name == "modalities" and name in ignored:
             if value is not None and value != ["text"]:
                 raise InvalidRequestError("Only text output is supported: 'modalities' must be ['text'].", param=name)
-        elif name not in schemas.IGNORED_FIELDS:
+        elif name not in ignored:
             raise InvalidRequestError(f"Unrecognized request argument supplied: {name}", param=name)
     return options
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ollama_gateway.errors import InvalidRequestError
 
-IGNORED_FIELDS: Final[frozenset[str]] = frozenset(
+CHAT_IGNORED_FIELDS: Final[frozenset[str]] = frozenset(
     {
         "user",
         "metadata",
@@ -26,7 +26,13 @@ IGNORED_FIELDS: Final[frozenset[str]] = frozenset(
         "modalities",
     }
 )
-"""Top-level fields accepted and ignored because they do not change the output (`modalities` must be ["text"])."""
+"""Chat fields accepted and ignored because they do not change the output (`modalities` must be ["text"])."""
+
+COMPLETION_IGNORED_FIELDS: Final[frozenset[str]] = frozenset({"user"})
+"""Text completion fields accepted and ignored."""
+
+EMBEDDING_IGNORED_FIELDS: Final[frozenset[str]] = frozenset({"user"})
+"""Embedding fields accepted and ignored."""
 
 
 class _Strict(BaseModel):
