@@ -39,6 +39,7 @@ async def respond(
             headers=ctx.headers,
             on_outcome=exchange.finish,
             idle_seconds=ctx.gateway.settings.ping_interval_sec,
+            cancel_requested=lambda: ctx.cancel_requested,
         )
     result = await afold(observed)
     exchange.finish(None)

@@ -36,6 +36,7 @@ class EventStreamResponse(Response):
         headers: Mapping[str, str],
         on_outcome: Outcome,
         idle_seconds: float | None = None,
+        cancel_requested: Callable[[], bool] = lambda: False,
     ) -> None:
         # Response's own __init__ would render a body; this response writes frames as they come.
         self.status_code = 200
@@ -48,6 +49,7 @@ class EventStreamResponse(Response):
         self.encoder = encoder
         self.on_outcome = on_outcome
         self.idle_seconds = idle_seconds
+        self.cancel_requested = cancel_requested
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
         self._disconnected = False
@@ -62,10 +64,14 @@ class EventStreamResponse(Response):
         try:
             await self._stream(send)
         except asyncio.CancelledError:
-            if not self._disconnected:
+            if not (self._disconnected or self.cancel_requested()):
                 raise
-            # The client went away: the upstream request was closed by unwinding the event iterator.
+            # The client went away, or its task was cancelled: unwinding the event iterator closed the
+            # upstream request; a cancelled (still connected) client got an error frame.
             main.uncancel()
+            if not self._disconnected:
+                with contextlib.suppress(OSError):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -86,6 +92,11 @@ class EventStreamResponse(Response):
             await self._write(send, self.encoder.on_error(error))
         except asyncio.CancelledError:
             outcome = CancelledError("client disconnected" if self._disconnected else "cancelled")
+            if not self._disconnected and self.cancel_requested():
+                with contextlib.suppress(OSError):
+                    await send(
+                        {"type": "http.response.body", "body": self.encoder.on_error(outcome), "more_body": True}
+                    )
             raise
         except Exception as exc:  # a bug of ours: the client still gets a protocol error frame
             log.exception("stream failed")
