@@ -490,8 +490,8 @@ def test_exclude_reasoning(fields: dict[str, Any], expected: bool | None) -> Non
     [
         ({}, None),
         ({"timeout_ms": 1500}, 1500),
-        ({"request_timeout": 30}, 30000),
-        ({"request_timeout": 0.5}, 500),
+        ({"request_timeout": 30000}, 30000),
+        ({"request_timeout": 1500.4}, 1500),
         ({"timeout_ms": 10, "request_timeout": 30}, 10),
     ],
 )

@@ -184,7 +184,7 @@ def parse_keep_alive(value: Any) -> KeepAlive | None:
 
 
 def parse_timeout_ms(request_timeout: Any, timeout_ms: Any) -> int | None:
-    """The gateway timeout extension: `timeout_ms` (milliseconds) or `request_timeout` (seconds), positive only."""
+    """The gateway timeout extension: `timeout_ms` or `request_timeout`, both milliseconds (as in model overrides)."""
     if timeout_ms is not None:
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
             raise _type_error("timeout_ms", "an integer", timeout_ms)
@@ -193,10 +193,10 @@ def parse_timeout_ms(request_timeout: Any, timeout_ms: Any) -> int | None:
         return timeout_ms
     if request_timeout is not None:
         if isinstance(request_timeout, bool) or not isinstance(request_timeout, int | float):
-            raise _type_error("request_timeout", "a number of seconds", request_timeout)
+            raise _type_error("request_timeout", "a number of milliseconds", request_timeout)
         if not math.isfinite(request_timeout) or request_timeout <= 0:
             raise InvalidRequestError(
-                "'request_timeout' must be a positive number of seconds.", param="request_timeout"
+                "'request_timeout' must be a positive number of milliseconds.", param="request_timeout"
             )
-        return max(1, round(request_timeout * 1000))
+        return max(1, round(request_timeout))
     return None
