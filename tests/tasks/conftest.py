@@ -12,13 +12,6 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from ollama_gateway.tasks import MemoryTaskStore, RedisTaskStore, TaskDocument, TaskStore
-from tests.support import redis as redis_support
-
-# Until tests/conftest.py lists "tests.support.redis" in pytest_plugins (a plugin cannot be declared here);
-# then these three lines can go.
-redis_server_url = redis_support.redis_server_url
-redis_url = redis_support.redis_url
-redis_server_factory = redis_support.redis_server_factory
 
 POLL_DEADLINE_SEC = 3.0
 

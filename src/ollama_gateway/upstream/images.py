@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
 from ollama_gateway.errors import InvalidRequestError, PayloadTooLargeError
 
@@ -90,20 +91,11 @@ class ImageFetcher:
         """The image at `url`, base64-encoded, or a 400/413 that says why not."""
         if not self.enabled:
             raise InvalidRequestError("fetching images by URL is disabled on this gateway; send base64 data")
-        _check_url(url)
         if self._session is None:
             await self.start()
         assert self._session is not None
         try:
-            async with self._session.get(url, max_redirects=MAX_REDIRECTS, headers={"Accept": "image/*"}) as response:
-                if response.status != 200:
-                    raise InvalidRequestError(f"image URL answered with status {response.status}: {url}")
-                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                if not content_type.startswith("image/"):
-                    raise InvalidRequestError(f"image URL did not return an image (content-type {content_type!r})")
-                if response.content_length is not None and response.content_length > self.max_bytes:
-                    raise PayloadTooLargeError(f"image at URL is larger than {self.max_bytes} bytes")
-                data = await _read_capped(response, self.max_bytes)
+            data = await self._follow(self._session, url)
         except BlockedAddressError as exc:
             raise InvalidRequestError(f"image URL refused: {exc}", param="image_url") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -112,17 +104,47 @@ class ImageFetcher:
             raise InvalidRequestError(f"could not fetch image URL: {exc}", param="image_url") from exc
         except TimeoutError as exc:
             raise InvalidRequestError(f"timed out fetching image URL after {self.time_limit} s") from exc
-        except aiohttp.TooManyRedirects as exc:
-            raise InvalidRequestError("image URL redirected too many times", param="image_url") from exc
         except aiohttp.ClientError as exc:
             raise InvalidRequestError(f"could not fetch image URL: {exc}", param="image_url") from exc
         return base64.b64encode(data).decode("ascii")
 
+    async def _follow(self, session: aiohttp.ClientSession, url: str) -> bytes:
+        # Redirects are followed here, not by aiohttp, so every hop's address passes the same checks.
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_url(url, allow_private=self.allow_private)
+            async with session.get(url, allow_redirects=False, headers={"Accept": "image/*"}) as response:
+                if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                    url = str(response.url.join(URL(response.headers["Location"])))
+                    continue
+                if response.status != 200:
+                    raise InvalidRequestError(f"image URL answered with status {response.status}: {url}")
+                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if not content_type.startswith("image/"):
+                    raise InvalidRequestError(f"image URL did not return an image (content-type {content_type!r})")
+                if response.content_length is not None and response.content_length > self.max_bytes:
+                    raise PayloadTooLargeError(f"image at URL is larger than {self.max_bytes} bytes")
+                return await _read_capped(response, self.max_bytes)
+        raise InvalidRequestError("image URL redirected too many times", param="image_url")
 
-def _check_url(url: str) -> None:
+
+def _check_url(url: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequestError("image URLs must be http(s) URLs with a host", param="image_url")
+    # aiohttp never asks the resolver about an IP literal, so literals are checked here (redirects to a
+    # literal are re-checked on each hop by `_guard_redirect`).
+    if not allow_private and _is_ip(parts.hostname) and not is_public_address(parts.hostname):
+        raise InvalidRequestError(
+            f"image URL refused: {parts.hostname} is a private, loopback or link-local address", param="image_url"
+        )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 async def _read_capped(response: Any, max_bytes: int) -> bytes:
