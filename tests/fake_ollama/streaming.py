@@ -57,13 +57,9 @@ async def respond(request: web.Request, state: FakeState, turn: Turn, plan: Plan
     try:
         if turn.stream:
             return await _stream(request, turn, plan, items)
-        return await _single(turn, plan, items)
+        return await _single(request, turn, plan, items)
     except (asyncio.CancelledError, ConnectionError):
         state.note_disconnect(request[RECORDED_KEY])
-        raise
-    except Abandoned:
-        if request.transport is not None:
-            request.transport.close()
         raise
     finally:
         await items.aclose()
@@ -73,16 +69,19 @@ async def _stream(
     request: web.Request, turn: Turn, plan: Plan, items: AsyncIterator[Piece | Failure]
 ) -> web.StreamResponse:
     response: web.StreamResponse | None = None
-    async for item in items:
-        if isinstance(item, Failure):
+    try:
+        async for item in items:
+            if isinstance(item, Failure):
+                if response is None:
+                    return error_response(item.text, item.status, JSON_PLAIN)
+                await write_line(response, {"error": item.text})
+                await response.write_eof()
+                return response
             if response is None:
-                return error_response(item.text, item.status, JSON_PLAIN)
-            await write_line(response, {"error": item.text})
-            await response.write_eof()
-            return response
-        if response is None:
-            response = await open_ndjson(request)
-        await write_line(response, chunk_object(turn, item))
+                response = await open_ndjson(request)
+            await write_line(response, chunk_object(turn, item))
+    except Abandoned:
+        return _hang_up(request, response)
     if response is None:
         response = await open_ndjson(request)
     await write_line(response, final_object(turn, plan))
@@ -90,10 +89,22 @@ async def _stream(
     return response
 
 
-async def _single(turn: Turn, plan: Plan, items: AsyncIterator[Piece | Failure]) -> web.StreamResponse:
+async def _single(
+    request: web.Request, turn: Turn, plan: Plan, items: AsyncIterator[Piece | Failure]
+) -> web.StreamResponse:
     sent: list[Piece] = []
-    async for item in items:
-        if isinstance(item, Failure):
-            return error_response(item.text, item.status, JSON_UTF8)
-        sent.append(item)
+    try:
+        async for item in items:
+            if isinstance(item, Failure):
+                return error_response(item.text, item.status, JSON_UTF8)
+            sent.append(item)
+    except Abandoned:
+        return _hang_up(request, None)
     return json_response(final_object(turn, plan, sent))
+
+
+def _hang_up(request: web.Request, response: web.StreamResponse | None) -> web.StreamResponse:
+    """Close the connection of an abandoned request without logging a handler error."""
+    if request.transport is not None:
+        request.transport.close()
+    return response if response is not None else error_response("fake Ollama was reset", 503)

@@ -175,7 +175,7 @@ def test_empty_messages_load_or_unload(http: httpx.Client, keep_alive: Any, reas
 
 def test_sdk_chat_stream_and_single(sdk: ollama.Client, fake_ollama: FakeOllama) -> None:
     parts = list(sdk.chat(model="qwen3", messages=USER, stream=True))
-    assert "".join(p.message.content for p in parts) == "You said: hello big world"
+    assert "".join(p.message.content or "" for p in parts) == "You said: hello big world"
     assert "".join(p.message.thinking or "" for p in parts).startswith("The user said")
     assert parts[-1].done and parts[-1].eval_count == len(parts) - 1
     fake_ollama.script(Reply(tool_calls=[ToolCallSpec("add", {"a": 1, "b": 2})]))
