@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import sys
 import threading
@@ -19,9 +20,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokens", type=int, default=None, help="content chunks in the default reply")
     parser.add_argument("--chunk-delay-ms", type=float, default=0.0, help="delay between chunks")
     parser.add_argument("--record", action="store_true", help="keep request recordings (grows without bound)")
+    parser.add_argument("--no-uvloop", action="store_true", help="use asyncio's default loop even if uvloop exists")
     args = parser.parse_args(argv)
 
-    fake = FakeOllama(args.host, args.port, record=args.record)
+    loop_factory = asyncio.new_event_loop
+    if not args.no_uvloop:
+        try:
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+        except ImportError:
+            pass
+    fake = FakeOllama(args.host, args.port, record=args.record, loop_factory=loop_factory)
     fake.default_tokens = args.tokens
     fake.default_chunk_delay = args.chunk_delay_ms / 1000.0
     done = threading.Event()

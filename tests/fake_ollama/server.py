@@ -42,7 +42,7 @@ async def _frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         method=request.method,
         path=request.path,
         headers=CIMultiDict(request.headers),
-        body=plain_json(raw) if raw else None,
+        body=plain_json(raw) if raw and state.record else None,
         raw=raw,
         query=dict(request.query),
     )
@@ -85,8 +85,16 @@ def build_app(state: FakeState) -> web.Application:
 class FakeOllama(FakeState):
     """A fake Ollama server for tests: `start()`, use `url`, script replies, inspect `requests`, `stop()`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, record: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        record: bool = True,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
+    ) -> None:
         super().__init__(record=record)
+        self._loop_factory = loop_factory
         self.host = host
         self.port = port
         self.stopping = False
@@ -107,6 +115,7 @@ class FakeOllama(FakeState):
         if self._thread is not None:
             return self
         self.stopping = False
+        self._startup_error = None
         self._ready.clear()
         self._thread = threading.Thread(target=self._serve, name="fake-ollama", daemon=True)
         self._thread.start()
@@ -129,7 +138,7 @@ class FakeOllama(FakeState):
         self._thread = None
 
     def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = self._loop_factory()
         self._loop = loop
         runner = web.AppRunner(build_app(self), handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         try:
