@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.gateway import GatewayServer
 
-# A 1×1 PNG.
+# A 1x1 PNG.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )

@@ -93,9 +93,13 @@ class ModelCatalog:
 
     async def resolve_fresh(self, name: str, key: KeyRecord | None) -> ResolvedModel:
         """Like `resolve`, but an unknown name triggers one refresh first (a model may have just been pulled)."""
-        if name not in self._index and time.monotonic() - self._loaded_at > 1.0:
-            with contextlib.suppress(GatewayError):
+        stale = self.last_refresh_error is not None or time.monotonic() - self._loaded_at > 1.0
+        if name not in self._index and stale:
+            try:
                 await self.refresh()
+            except GatewayError:
+                if name not in self._index:
+                    raise  # Ollama could not be asked: say so (502/504) rather than "not found"
         return self.resolve(name, key)
 
     def visible(self, key: KeyRecord | None) -> list[ModelRecord]:
