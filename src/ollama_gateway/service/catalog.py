@@ -39,6 +39,7 @@ class ModelCatalog:
         self._records: list[ModelRecord] = []
         self._index: dict[str, ModelRecord] = {}
         self._loaded_at = 0.0
+        self._misses: dict[str, float] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.last_refresh_error: str | None = None
@@ -93,8 +94,12 @@ class ModelCatalog:
 
     async def resolve_fresh(self, name: str, key: KeyRecord | None) -> ResolvedModel:
         """Like `resolve`, but an unknown name triggers one refresh first (a model may have just been pulled)."""
-        stale = self.last_refresh_error is not None or time.monotonic() - self._loaded_at > 1.0
-        if name not in self._index and stale:
+        now = time.monotonic()
+        # An unknown name asks Ollama once (it may have just been pulled); repeats within a second do not.
+        if name not in self._index and now - self._misses.get(name, 0.0) > 1.0:
+            if len(self._misses) > 1000:
+                self._misses.clear()
+            self._misses[name] = now
             try:
                 await self.refresh()
             except GatewayError:
