@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ollama_gateway.service.auth import KeyAuthenticator
 from ollama_gateway.service.catalog import ModelCatalog
+from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
 from ollama_gateway.tasks import open_task_store
@@ -17,6 +20,8 @@ from ollama_gateway.upstream.client import OllamaClient
 from ollama_gateway.upstream.images import ImageFetcher
 
 log = logging.getLogger(__name__)
+
+USAGE_PRUNE_SECONDS = 3600.0
 
 
 @dataclass(slots=True)
@@ -32,6 +37,8 @@ class Gateway:
     usage: UsageWriter
     task_store: TaskStore
     tracker: TaskTracker
+    limiter: KeyLimiter
+    retention: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Gateway:
@@ -69,7 +76,12 @@ class Gateway:
             usage=usage,
             task_store=task_store,
             tracker=tracker,
+            limiter=KeyLimiter(storage.counters, storage.keys),
         )
+        if settings.usage_retention_days > 0:
+            gateway.retention = asyncio.create_task(
+                prune_usage_forever(storage, settings.usage_retention_days), name="usage-retention"
+            )
         await catalog.start()
         return gateway
 
@@ -78,6 +90,11 @@ class Gateway:
         await self.catalog.close()
         await self.tracker.close()
         await self.task_store.close()
+        if self.retention is not None:
+            self.retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.retention
+        await self.limiter.close()
         with contextlib.suppress(Exception):
             await self.usage.close()
         await self.images.close()
@@ -92,3 +109,15 @@ class Gateway:
     def time_limit_seconds(self, timeout_ms: int | None) -> float:
         """The upstream time limit for a request, in seconds."""
         return (timeout_ms or self.settings.request_timeout_ms) / 1000
+
+
+async def prune_usage_forever(
+    storage: Storage, retention_days: int, every_seconds: float = USAGE_PRUNE_SECONDS
+) -> None:
+    """Delete usage records older than `retention_days`, now and then every `every_seconds`, until cancelled."""
+    while True:
+        try:
+            await storage.usage.prune(datetime.now(UTC) - timedelta(days=retention_days))
+        except Exception:
+            log.exception("pruning old usage records failed")
+        await asyncio.sleep(every_seconds)
