@@ -1,0 +1,272 @@
+"""`POST /v1/responses` bodies (already-parsed JSON) → a core ChatRequest plus what shapes the response.
+
+Stateless: anything that needs stored responses, conversations or prompts is a 400. Precedence for
+Ollama options is the chat surface's: `options` < Ollama option names at the top level < the named
+fields (`temperature`, `top_p`, `max_output_tokens`). For reasoning: `think` > `reasoning.effort`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ollama_gateway.core.messages import Message, TextPart
+from ollama_gateway.core.requests import ChatRequest, Format, GenerationControls, Think, ToolChoice
+from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.protocols.openai import schemas as openai_schemas
+from ollama_gateway.protocols.openai.decode_tools import decode_tools
+from ollama_gateway.protocols.openai.options import (
+    OLLAMA_OPTIONS,
+    collect_options,
+    parse_effort,
+    parse_keep_alive,
+    parse_think,
+    parse_timeout_ms,
+)
+from ollama_gateway.protocols.openai.schemas import parse_model
+from ollama_gateway.protocols.responses import schemas
+from ollama_gateway.protocols.responses.decode_input import decode_input
+
+REASONING_SUMMARIES: Final[frozenset[str]] = frozenset({"auto", "concise", "detailed"})
+"""Accepted `reasoning.summary` values; the gateway always sends the model's reasoning as the summary."""
+
+DEFAULT_TEXT: Final[Mapping[str, Any]] = {"format": {"type": "text"}}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsesOptions:
+    """What the response object echoes back that has no place in the core request."""
+
+    instructions: str | None = None
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: Any = "auto"
+    temperature: float | None = None
+    top_p: float | None = None
+    max_output_tokens: int | None = None
+    parallel_tool_calls: bool = True
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    reasoning: Mapping[str, Any] = field(default_factory=lambda: {"effort": None, "summary": None})
+    text: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_TEXT))
+    user: str | None = None
+
+
+def decode_response_request(body: Any) -> tuple[ChatRequest, ResponsesOptions]:
+    """Translate a /v1/responses body; any field it cannot honour is a 400 naming it."""
+    req = parse_model(schemas.ResponsesRequest, body)
+    extra = dict(req.model_extra or {})
+    top_options = _sort_extras(extra)
+    if not req.model.strip():
+        raise InvalidRequestError("Missing required parameter: 'model'.", param="model")
+    instructions = _instructions(req.instructions)
+    messages = decode_input(req.input)
+    if instructions:
+        messages = (Message(role="system", parts=(TextPart(instructions),)), *messages)
+    tools, wire_tools = _tools(req.tools)
+    specs, choice = decode_tools(tools, _chat_tool_choice(req.tool_choice), None, None)
+    request = ChatRequest(
+        model=req.model,
+        messages=messages,
+        stream=bool(req.stream),
+        controls=_controls(req, top_options),
+        tools=specs,
+        tool_choice=choice,
+        format=_format(req.text),
+    )
+    options = ResponsesOptions(
+        instructions=instructions,
+        tools=wire_tools,
+        tool_choice=_echo_tool_choice(choice),
+        temperature=req.temperature,
+        top_p=req.top_p,
+        max_output_tokens=req.max_output_tokens,
+        parallel_tool_calls=extra.get("parallel_tool_calls") is not False,
+        metadata=_metadata(extra.get("metadata")),
+        reasoning=_echo_reasoning(req.reasoning),
+        text=_echo_text(req.text),
+        user=_user(extra.get("user")),
+    )
+    return request, options
+
+
+def _sort_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Unknown top-level keys: Ollama options (returned), ignored fields, refused features, or a 400."""
+    options: dict[str, Any] = {}
+    for name, value in extra.items():
+        if name in OLLAMA_OPTIONS:
+            options[name] = value
+        elif name in schemas.STATEFUL_FIELDS:
+            if value not in (None, False):
+                raise InvalidRequestError(
+                    f"'{name}' is not supported: {schemas.STATEFUL_FIELDS[name]}.", param=name, code="unsupported"
+                )
+        elif name in schemas.UNSUPPORTED_FIELDS:
+            if value not in (None, 0, [], {}):
+                raise InvalidRequestError(
+                    f"'{name}' is not supported: {schemas.UNSUPPORTED_FIELDS[name]}.", param=name, code="unsupported"
+                )
+        elif name in schemas.IGNORED_FIELDS:
+            _check_ignored(name, value)
+        else:
+            raise InvalidRequestError(f"Unrecognized request argument supplied: {name}", param=name)
+    return options
+
+
+def _check_ignored(name: str, value: Any) -> None:
+    """Ignored fields still refuse values that would ask for a behaviour the gateway lacks."""
+    if name == "truncation" and value not in (None, "disabled"):
+        raise InvalidRequestError(
+            f"Invalid value for 'truncation': {value!r}; only 'disabled' is supported "
+            "(set 'num_ctx' to give the model more context).",
+            param="truncation",
+        )
+    if name == "parallel_tool_calls" and value is not None and not isinstance(value, bool):
+        raise InvalidRequestError("Invalid type for 'parallel_tool_calls': expected a boolean.", param=name)
+    if name == "include" and value is not None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidRequestError("Invalid type for 'include': expected an array of strings.", param=name)
+        for entry in value:
+            if entry not in schemas.IGNORED_INCLUDES:
+                raise InvalidRequestError(f"'include' value {entry!r} is not supported.", param=name)
+
+
+def _instructions(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    raise InvalidRequestError("Invalid type for 'instructions': expected a string.", param="instructions")
+
+
+def _user(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidRequestError("Invalid type for 'user': expected a string.", param="user")
+
+
+def _echo_text(text: schemas.TextConfig | None) -> dict[str, Any]:
+    """`text` as the response echoes it; a json_schema format always carries a name there."""
+    if text is None:
+        return dict(DEFAULT_TEXT)
+    echo = text.model_dump(by_alias=True, exclude_none=True)
+    fmt = echo.setdefault("format", {"type": "text"})
+    if fmt["type"] == "json_schema":
+        fmt.setdefault("name", "response")
+    return echo
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    raise InvalidRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
+
+
+def _tools(raw: list[dict[str, Any]] | None) -> tuple[list[openai_schemas.Tool], tuple[dict[str, Any], ...]]:
+    """Function tools as the chat decoder's shape (to share its checks) and as the response echoes them."""
+    tools: list[openai_schemas.Tool] = []
+    wire: list[dict[str, Any]] = []
+    for i, entry in enumerate(raw or ()):
+        param = f"tools[{i}]"
+        kind = entry.get("type")
+        if kind != "function":
+            raise InvalidRequestError(
+                f"Tool type {kind!r} is not supported; only 'function' tools are (built-in tools such as web search, "
+                "file search and computer use are not available).",
+                param=f"{param}.type",
+                code="unsupported",
+            )
+        spec = parse_model(schemas.FunctionTool, entry, param)
+        function = openai_schemas.FunctionDef(
+            name=spec.name, description=spec.description, parameters=spec.parameters, strict=spec.strict
+        )
+        tools.append(openai_schemas.Tool(type="function", function=function))
+        wire.append(
+            {
+                "type": "function",
+                "name": spec.name,
+                "description": spec.description,
+                "parameters": spec.parameters,
+                "strict": spec.strict if spec.strict is not None else True,
+            }
+        )
+    return tools, tuple(wire)
+
+
+def _chat_tool_choice(value: Any) -> Any:
+    """`{type: function, name}` in the chat decoder's nested shape; everything else as it came."""
+    if isinstance(value, dict) and value.get("type") == "function" and "function" not in value:
+        if set(value) - {"type", "name"}:
+            extra = sorted(set(value) - {"type", "name"})[0]
+            raise InvalidRequestError(f"Unrecognized argument: 'tool_choice.{extra}'.", param=f"tool_choice.{extra}")
+        return {"type": "function", "function": {"name": value.get("name")}}
+    return value
+
+
+def _echo_tool_choice(choice: ToolChoice | None) -> Any:
+    if choice is None:
+        return "auto"
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "name": choice}
+
+
+def _controls(req: schemas.ResponsesRequest, top_options: Mapping[str, Any]) -> GenerationControls:
+    top = dict(top_options)
+    named = {"temperature": req.temperature, "top_p": req.top_p}
+    top.update({name: value for name, value in named.items() if value is not None})
+    options = collect_options(req.options, top)
+    if req.max_output_tokens is not None:
+        if req.max_output_tokens < 1:
+            raise InvalidRequestError("'max_output_tokens' must be at least 1.", param="max_output_tokens")
+        options["num_predict"] = req.max_output_tokens
+    return GenerationControls(
+        options=options,
+        think=_think(req),
+        keep_alive=parse_keep_alive(req.keep_alive),
+        exclude_reasoning=req.exclude_reasoning,
+        timeout_ms=parse_timeout_ms(req.request_timeout, req.timeout_ms),
+    )
+
+
+def _think(req: schemas.ResponsesRequest) -> Think | None:
+    think = parse_think(req.think)
+    effort: Think | None = None
+    reasoning = req.reasoning
+    if reasoning is not None:
+        for name, value in (("summary", reasoning.summary), ("generate_summary", reasoning.generate_summary)):
+            if value is not None and value not in REASONING_SUMMARIES:
+                raise InvalidRequestError(
+                    f"Invalid value for 'reasoning.{name}': {value!r}; expected 'auto', 'concise' or 'detailed'.",
+                    param=f"reasoning.{name}",
+                )
+        effort = parse_effort(reasoning.effort, "reasoning.effort")
+    return think if think is not None else effort
+
+
+def _echo_reasoning(reasoning: schemas.ReasoningConfig | None) -> dict[str, Any]:
+    if reasoning is None:
+        return {"effort": None, "summary": None}
+    summary = reasoning.summary if reasoning.summary is not None else reasoning.generate_summary
+    return {"effort": reasoning.effort or None, "summary": summary}
+
+
+def _format(text: schemas.TextConfig | None) -> Format | None:
+    if text is None or text.format is None:
+        return None
+    fmt = text.format
+    match fmt.type:
+        case "text":
+            return None
+        case "json_object":
+            return "json"
+        case "json_schema":
+            if fmt.schema_ is None:
+                raise InvalidRequestError(
+                    "Missing required parameter: 'text.format.schema'.", param="text.format.schema"
+                )
+            return fmt.schema_
+        case other:
+            raise InvalidRequestError(
+                f"Invalid value for 'text.format.type': {other!r}; expected 'text', 'json_object' or 'json_schema'.",
+                param="text.format.type",
+            )
