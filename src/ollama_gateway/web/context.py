@@ -81,7 +81,14 @@ class RequestContext:
             task=task,
             stream=stream,
         )
+        limiter = self.gateway.limiter
+        self.exchange.on_finish.append(lambda done, _error: limiter.charge_key(done.key, done.usage.total_tokens))
         return self.exchange
+
+    async def admit(self) -> None:
+        """Count the request against its key's rpm, tpm and budget: a 429 when a limit is reached."""
+        if self.key is not None:
+            await self.gateway.limiter.admit(self.key)
 
     def _cancel(self, task: asyncio.Task[Any]) -> None:
         self.cancel_requested = True

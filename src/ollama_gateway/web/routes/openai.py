@@ -33,6 +33,7 @@ async def chat_completions(ctx: RequestContext) -> Response:
     ctx.extensions["model"] = request.model
     exchange = await ctx.begin(stream=request.stream)
     exchange.model_requested = request.model
+    await ctx.admit()
     resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
     controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
     messages = await inline_images(request.messages, ctx.gateway.images)
@@ -71,6 +72,7 @@ async def completions(ctx: RequestContext) -> Response:
     ctx.extensions["model"] = request.model
     exchange = await ctx.begin(stream=request.stream)
     exchange.model_requested = request.model
+    await ctx.admit()
     resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
     controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
     request = await inline_generate_images(request, ctx.gateway.images)
@@ -112,6 +114,7 @@ async def embeddings(ctx: RequestContext) -> Response:
     ctx.extensions["model"] = request.model
     exchange = await ctx.begin()
     exchange.model_requested = request.model
+    await ctx.admit()
     resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
     controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
     request = replace(request, model=resolved.upstream, controls=controls)
