@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from ollama_gateway.admin import admin_routes, prepare_admin
 from ollama_gateway.errors import MethodNotAllowedError, NotFoundError
 from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.service.runtime import Gateway
@@ -27,11 +28,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gateway = await Gateway.open(settings)
         app.state.gateway = gateway
         try:
+            await prepare_admin(app, gateway)
             yield
         finally:
             await gateway.close()
 
     routes: list[BaseRoute] = [*health.routes(), *openai.routes(), *anthropic.routes(), *tasks.routes()]
+    routes += admin_routes()
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.settings = settings
     return app

@@ -1,0 +1,130 @@
+"""Admin API for API keys: list with usage, create (the secret returned once), update, revoke."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ollama_gateway.admin.api.common import json_object, optional_int, plain
+from ollama_gateway.admin.guard import api
+from ollama_gateway.admin.state import admin_state
+from ollama_gateway.errors import InvalidRequestError, NotFoundError
+from ollama_gateway.storage.keys import KeyRecord
+from ollama_gateway.storage.sql import UNSET
+from ollama_gateway.web.context import json_response
+
+USAGE_DAYS = 30
+
+
+def key_json(record: KeyRecord, usage: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A key as the API shows it (never its secret, which is not stored)."""
+    out = {**plain(record), "revoked": record.revoked, "expired": record.expired(datetime.now(UTC))}
+    if usage is not None:
+        out["usage_30d"] = {"requests": usage[0], "tokens": usage[1]}
+    return out
+
+
+def parse_models(raw: Any) -> list[str] | None:
+    """A list of model names, or None for every model (null, empty list, or empty text)."""
+    if raw is None or raw == "" or raw == []:
+        return None
+    if isinstance(raw, str):
+        raw = [part for part in raw.split(",")]
+    if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
+        raise InvalidRequestError("models must be a list of model names", param="models")
+    names = [m.strip() for m in raw if m.strip()]
+    return names or None
+
+
+def parse_expiry(raw: Any) -> datetime | None:
+    """An ISO date (start of that day, UTC) or datetime (UTC when no zone) in the future; None when empty."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise InvalidRequestError("expires_at must be an ISO date or datetime", param="expires_at")
+    try:
+        parsed = datetime.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise InvalidRequestError("expires_at must be an ISO date or datetime", param="expires_at") from exc
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed <= datetime.now(UTC):
+        raise InvalidRequestError("expires_at must be in the future", param="expires_at")
+    return parsed
+
+
+@api
+async def list_keys(request: Request) -> Response:
+    """GET /admin/api/keys: every key, with its requests and tokens over the last 30 days."""
+    storage = admin_state(request).gateway.storage
+    usage: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+    for row in await storage.usage.summary(since=datetime.now(UTC) - timedelta(days=USAGE_DAYS)):
+        usage[row.key_id][0] += row.requests
+        usage[row.key_id][1] += row.total_tokens
+    keys = await storage.keys.list()
+    return json_response({"keys": [key_json(k, (usage[k.id][0], usage[k.id][1])) for k in keys]})
+
+
+@api
+async def create_key(request: Request) -> Response:
+    """POST /admin/api/keys: name, models, rpm, tpm, token_budget, expires_at; answers the secret once."""
+    body = await json_object(request)
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise InvalidRequestError("a key needs a name", param="name")
+    record, secret = await admin_state(request).gateway.storage.keys.create(
+        name,
+        models=parse_models(body.get("models")),
+        rpm=optional_int(body, "rpm"),
+        tpm=optional_int(body, "tpm"),
+        token_budget=optional_int(body, "token_budget"),
+        expires_at=parse_expiry(body.get("expires_at")),
+    )
+    return json_response({"key": key_json(record), "secret": secret}, 201)
+
+
+@api
+async def update_key(request: Request) -> Response:
+    """PATCH /admin/api/keys/{key_id}: change name, models or limits (null clears a limit)."""
+    gateway = admin_state(request).gateway
+    key_id = request.path_params["key_id"]
+    body = await json_object(request)
+    record = await gateway.storage.keys.update(
+        key_id,
+        name=body["name"] if isinstance(body.get("name"), str) else UNSET,
+        models=parse_models(body["models"]) if "models" in body else UNSET,
+        rpm=optional_int(body, "rpm") if "rpm" in body else UNSET,
+        tpm=optional_int(body, "tpm") if "tpm" in body else UNSET,
+        token_budget=optional_int(body, "token_budget") if "token_budget" in body else UNSET,
+        expires_at=parse_expiry(body["expires_at"]) if "expires_at" in body else UNSET,
+    )
+    if record is None:
+        raise NotFoundError(f"key '{key_id}' not found", param="key_id")
+    gateway.auth.forget(key_id)
+    return json_response({"key": key_json(record)})
+
+
+@api
+async def revoke_key(request: Request) -> Response:
+    """DELETE /admin/api/keys/{key_id}: revoke the key and drop it from this gateway's auth cache."""
+    gateway = admin_state(request).gateway
+    key_id = request.path_params["key_id"]
+    record = await gateway.storage.keys.revoke(key_id)
+    if record is None:
+        raise NotFoundError(f"key '{key_id}' not found", param="key_id")
+    gateway.auth.forget(key_id)
+    return json_response({"key": key_json(record)})
+
+
+def routes() -> list[Route]:
+    """Key API routes."""
+    return [
+        Route("/api/keys", list_keys, methods=["GET"]),
+        Route("/api/keys", create_key, methods=["POST"]),
+        Route("/api/keys/{key_id}", update_key, methods=["PATCH"]),
+        Route("/api/keys/{key_id}", revoke_key, methods=["DELETE"]),
+    ]

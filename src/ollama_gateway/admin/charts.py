@@ -1,0 +1,121 @@
+"""Charts drawn on the server as SVG: one series over evenly spaced time buckets, as an area and a line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from markupsafe import Markup, escape
+
+from ollama_gateway.storage.usage import UsageBucket
+
+WIDTH, HEIGHT = 640, 200
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 28
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One chart's worth of data: a value per bucket start, in order."""
+
+    key: str
+    title: str
+    unit: str
+    points: Sequence[tuple[datetime, float]]
+
+    @property
+    def total(self) -> float:
+        """The sum over every bucket."""
+        return sum(v for _, v in self.points)
+
+
+def bucket_starts(since: datetime, until: datetime, bucket_seconds: int) -> list[datetime]:
+    """Every bucket start (aligned to the Unix epoch, as the store aligns them) from `since` up to `until`."""
+    first = int(since.timestamp()) // bucket_seconds * bucket_seconds
+    last = int(until.timestamp())
+    return [datetime.fromtimestamp(t, UTC) for t in range(first, last, bucket_seconds)]
+
+
+def series_from(
+    buckets: Sequence[UsageBucket],
+    starts: Sequence[datetime],
+    key: str,
+    title: str,
+    unit: str,
+    value: Callable[[UsageBucket], float],
+) -> Series:
+    """A series over `starts`, zero where the store had no bucket."""
+    by_start = {b.start: value(b) for b in buckets}
+    return Series(key, title, unit, [(s, by_start.get(s, 0.0)) for s in starts])
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def _label(value: float, unit: str) -> str:
+    text = f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.1f}"
+    return f"{text} {unit}".strip()
+
+
+def _tick(moment: datetime, span: timedelta) -> str:
+    return moment.strftime("%H:%M") if span <= timedelta(days=1) else moment.strftime("%m-%d")
+
+
+def render_chart(series: Series, bucket_seconds: int) -> Markup:
+    """The series as an accessible SVG (role img, a title, one hover title per bucket); all text escaped."""
+    points = list(series.points)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top = _nice_max(max((v for _, v in points), default=0.0))
+    count = max(len(points), 1)
+    step = plot_w / max(count - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + (i * step if count > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (v / top) * plot_h
+
+    coords = [(x(i), y(v)) for i, (_, v) in enumerate(points)]
+    line = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+    base = TOP + plot_h
+    area = f"M{coords[0][0]:.1f},{base:.1f} L" + " L".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords) if coords else ""
+    if coords:
+        area += f" L{coords[-1][0]:.1f},{base:.1f} Z"
+    span = (points[-1][0] - points[0][0]) if points else timedelta(0)
+    summary = f"{series.title}: {_label(series.total, series.unit)} in total" if series.unit != "ms" else series.title
+    parts: list[str] = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(summary)}" '
+        f'data-series="{escape(series.key)}" data-total="{series.total:g}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(summary)}</title>",
+    ]
+    for fraction in (0.0, 0.5, 1.0):
+        gy = y(top * fraction)
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{gy:.1f}" y2="{gy:.1f}"/>')
+        label = escape(_label(top * fraction, series.unit))
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{gy + 4:.1f}" text-anchor="end">{label}</text>')
+    if coords:
+        parts.append(f'<path class="area" d="{area}"/>')
+        parts.append(f'<polyline class="line" points="{line}"/>')
+        for index in sorted({0, len(points) // 2, len(points) - 1}):
+            parts.append(
+                f'<text class="axis" x="{coords[index][0]:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+                f"{escape(_tick(points[index][0], span))}</text>"
+            )
+        band = max(step, 2.0)
+        for (cx, cy), (start, value) in zip(coords, points, strict=True):
+            if value:
+                parts.append(f'<circle class="dot" cx="{cx:.1f}" cy="{cy:.1f}" r="2.5"/>')
+            tip = escape(f"{start:%Y-%m-%d %H:%M} UTC: {_label(value, series.unit)}")
+            parts.append(
+                f'<rect class="hit" x="{cx - band / 2:.1f}" y="{TOP}" width="{band:.1f}" height="{plot_h}">'
+                f"<title>{tip}</title></rect>"
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - built above from numbers and escaped text only

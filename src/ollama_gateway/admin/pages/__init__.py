@@ -1,0 +1,1 @@
+"""The admin's server-rendered pages, one module per page."""

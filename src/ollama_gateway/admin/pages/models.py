@@ -1,0 +1,31 @@
+"""The models page: the catalog with capabilities and sizes, editing, pulling and deleting."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ollama_gateway.admin.guard import page
+from ollama_gateway.admin.render import render
+from ollama_gateway.admin.sessions import Session
+from ollama_gateway.admin.state import admin_state
+
+
+@page
+async def models_page(request: Request, session: Session) -> Response:
+    """GET /admin/models."""
+    gateway = admin_state(request).gateway
+    await gateway.catalog.reload()
+    rows = [
+        {"record": r, "overrides_json": orjson.dumps(dict(r.overrides), option=orjson.OPT_INDENT_2).decode()}
+        for r in gateway.catalog.records
+    ]
+    context = {"rows": rows, "refresh_error": gateway.catalog.last_refresh_error}
+    return render(request, "models.html", context, session=session)
+
+
+def routes() -> list[Route]:
+    """The models route."""
+    return [Route("/models", models_page, methods=["GET"])]

@@ -1,0 +1,71 @@
+"""The admin mount (pages, JSON API, static files behind security headers) and its start-up hook."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.staticfiles import StaticFiles
+
+from ollama_gateway.admin.api import keys as keys_api
+from ollama_gateway.admin.api import models as models_api
+from ollama_gateway.admin.api import settings as settings_api
+from ollama_gateway.admin.api import tasks as tasks_api
+from ollama_gateway.admin.api import usage as usage_api
+from ollama_gateway.admin.headers import SecurityHeaders
+from ollama_gateway.admin.pages import auth, keys, models, overview, settings, tasks, usage
+from ollama_gateway.admin.passwords import bootstrap_password, fingerprint
+from ollama_gateway.admin.render import STATIC
+from ollama_gateway.admin.runtime_settings import apply, load_stored
+from ollama_gateway.admin.sessions import SessionCodec, load_secret
+from ollama_gateway.admin.state import AdminState
+from ollama_gateway.service.runtime import Gateway
+
+
+async def _to_admin(_: Request) -> Response:
+    return RedirectResponse("/admin/", status_code=307)
+
+
+def admin_routes() -> list[BaseRoute]:
+    """`/` and `/admin` redirect to `/admin/`; `/admin/...` serves the pages, `/admin/api/...` the JSON API."""
+    inner: list[BaseRoute] = [
+        *auth.routes(),
+        *overview.routes(),
+        *models.routes(),
+        *keys.routes(),
+        *usage.routes(),
+        *tasks.routes(),
+        *settings.routes(),
+        *models_api.routes(),
+        *keys_api.routes(),
+        *usage_api.routes(),
+        *tasks_api.routes(),
+        *settings_api.routes(),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    return [
+        Route("/", _to_admin, methods=["GET", "HEAD"]),
+        Route("/admin", _to_admin, methods=["GET", "HEAD"]),
+        Mount("/admin", app=SecurityHeaders(Router(inner)), name="admin"),
+    ]
+
+
+async def prepare_admin(app: Starlette, gateway: Gateway) -> None:
+    """Start-up: make sure an admin password and a session secret exist, apply saved runtime settings."""
+    settings = gateway.settings
+    password_hash = await bootstrap_password(
+        gateway.storage.kv, settings.admin_password.get_secret_value() if settings.admin_password else None
+    )
+    secret = await load_secret(
+        gateway.storage.kv, settings.session_secret.get_secret_value() if settings.session_secret else None
+    )
+    stored = await load_stored(gateway)
+    if stored is not None:
+        await apply(gateway, stored)
+    app.state.admin = AdminState(
+        gateway=gateway,
+        codec=SessionCodec(secret),
+        admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
+        password_fingerprint=fingerprint(password_hash),
+    )

@@ -1,0 +1,61 @@
+"""The admin's per-app state: session codec, login throttle, and the current password fingerprint."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from ollama_gateway.admin.passwords import PASSWORD_KEY, fingerprint
+from ollama_gateway.admin.sessions import SessionCodec
+from ollama_gateway.admin.throttle import LoginThrottle
+from ollama_gateway.service.runtime import Gateway
+
+# How long a replica trusts its cached password fingerprint before re-reading it (a change elsewhere ends
+# sessions here within this time).
+FINGERPRINT_SECONDS = 5.0
+# At most this many argon2 verifications run at once, so a login flood cannot take every CPU.
+VERIFY_CONCURRENCY = 4
+
+
+@dataclass(slots=True)
+class AdminState:
+    """Everything the admin routes share; built by `prepare_admin` and kept on `app.state.admin`."""
+
+    gateway: Gateway
+    codec: SessionCodec
+    admin_token: str | None
+    password_fingerprint: str
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    verify_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(VERIFY_CONCURRENCY))
+    _checked_at: float = 0.0
+
+    async def current_fingerprint(self) -> str:
+        """The fingerprint of the stored password hash, re-read every few seconds."""
+        now = time.monotonic()
+        if now - self._checked_at > FINGERPRINT_SECONDS:
+            self.password_fingerprint = fingerprint(await self.gateway.storage.kv.get(PASSWORD_KEY))
+            self._checked_at = now
+        return self.password_fingerprint
+
+    def password_changed(self, stored_hash: str) -> None:
+        """Note a new password made here: sessions issued under the old one end at once."""
+        self.password_fingerprint = fingerprint(stored_hash)
+        self._checked_at = time.monotonic()
+
+    def token_matches(self, presented: str | None) -> bool:
+        """Constant-time comparison of a presented bearer token with ADMIN_TOKEN (never true when unset)."""
+        if not self.admin_token or not presented:
+            return False
+        expected = hashlib.sha256(self.admin_token.encode()).digest()
+        return hmac.compare_digest(expected, hashlib.sha256(presented.encode()).digest())
+
+
+def admin_state(request: Request) -> AdminState:
+    """The admin state of the app serving `request`."""
+    state: AdminState = request.app.state.admin
+    return state
