@@ -139,6 +139,11 @@ MESSAGES: list[tuple[str, Any, tuple[Message, ...]]] = [
         [{"role": "assistant", "content": [{"type": "refusal", "refusal": "no"}]}],
         (Message(role="assistant", parts=(TextPart("no"),)),),
     ),
+    (
+        "empty reasoning adds no thinking",
+        [{"type": "reasoning", "summary": []}, {"role": "assistant", "content": "x"}],
+        (Message(role="assistant", parts=(TextPart("x"),)),),
+    ),
 ]
 
 
@@ -338,6 +343,50 @@ REFUSALS: list[tuple[str, dict[str, Any], str, str]] = [
         "base64",
     ),
     ("model blank", {"model": " "}, "model", "model"),
+    ("parallel_tool_calls type", {"parallel_tool_calls": "yes"}, "parallel_tool_calls", "boolean"),
+    ("include type", {"include": "reasoning.encrypted_content"}, "include", "array of strings"),
+    ("user type", {"user": 5}, "user", "string"),
+    ("metadata type", {"metadata": ["a"]}, "metadata", "object"),
+    (
+        "tool_choice extra key",
+        {"tools": [TOOL], "tool_choice": {"type": "function", "name": "weather", "x": 1}},
+        "tool_choice.x",
+        "Unrecognized",
+    ),
+    ("item not an object", {"input": ["hi"]}, "input[0]", "expected an object"),
+    ("content missing", {"input": [{"role": "user"}]}, "input[0].content", "Missing"),
+    ("content number", {"input": [{"role": "user", "content": 1}]}, "input[0].content", "Invalid type"),
+    (
+        "image url missing",
+        {"input": [{"role": "user", "content": [{"type": "input_image"}]}]},
+        "input[0].content[0].image_url",
+        "Missing",
+    ),
+    (
+        "text missing",
+        {"input": [{"role": "user", "content": [{"type": "input_text"}]}]},
+        "input[0].content[0].text",
+        "Missing",
+    ),
+    (
+        "refusal missing",
+        {"input": [{"role": "assistant", "content": [{"type": "refusal"}]}]},
+        "input[0].content[0].refusal",
+        "Missing",
+    ),
+    ("empty call_id", {"input": [{**CALL, "call_id": ""}]}, "input[0].call_id", "Missing"),
+    (
+        "output missing",
+        {"input": [CALL, {"type": "function_call_output", "call_id": "call_1"}]},
+        "input[1].output",
+        "Missing",
+    ),
+    (
+        "call missing name",
+        {"input": [{"type": "function_call", "call_id": "c", "arguments": "{}"}]},
+        "input[0].name",
+        "Missing",
+    ),
     ("instructions list", {"instructions": [{"role": "system", "content": "x"}]}, "instructions", "string"),
 ]
 

@@ -10,6 +10,8 @@ from typing import Any
 import openai
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai.types.responses import Response, ResponseFailedEvent
 
 from ollama_gateway.core.events import Event, Finished, TextDelta, ThinkingDelta, ToolCallEvent
@@ -175,3 +177,27 @@ def test_refusal_reaches_client_as_bad_request() -> None:
         client.responses.create(model=MODEL, input="hi", previous_response_id="resp_old")
     assert "previous_response_id" in caught.value.message
     assert caught.value.param == "previous_response_id"
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    thinking=st.lists(_TEXT, max_size=4),
+    text=st.lists(_TEXT, max_size=4),
+    calls=st.lists(st.dictionaries(st.sampled_from(["a", "b"]), st.integers(-(2**53), 2**53)), max_size=2),
+    reason=st.sampled_from(["stop", "length", "tool_calls"]),
+)
+def test_any_stream_assembles_like_the_folded_body(
+    thinking: list[str], text: list[str], calls: list[dict[str, int]], reason: Any
+) -> None:
+    events: list[Event] = [ThinkingDelta(t) for t in thinking] + [TextDelta(t) for t in text]
+    events += [ToolCallEvent(ToolCall(id=f"call_{i}", name="weather", arguments=args)) for i, args in enumerate(calls)]
+    events.append(Finished(reason, USAGE))
+    with sdk_client(gateway(events)) as client:
+        with client.responses.stream(model=MODEL, input="hi") as stream:
+            final = stream.get_final_response()
+        expected = client.responses.create(model=MODEL, input="hi")
+    assert content(final) == content(expected)
+    assert final.output_text == "".join(text)
