@@ -70,8 +70,11 @@ def test_auth_errors(gateway_server: GatewayServer, fake_ollama: FakeOllama) -> 
         assert [m.id for m in sdk.models.list()] == ["qwen3:latest"]
         with pytest.raises(openai.PermissionDeniedError):
             sdk.models.retrieve("llama3.2")
-        with pytest.raises(openai.AuthenticationError):
-            openai.OpenAI(base_url=gateway_server.url + "/v1", api_key="wrong", max_retries=0).models.list()
+        with (
+            pytest.raises(openai.AuthenticationError),
+            openai.OpenAI(base_url=gateway_server.url + "/v1", api_key="wrong", max_retries=0) as wrong,
+        ):
+            wrong.models.list()
     assert len(fake_ollama.bodies("/api/chat")) == 1  # only the allowed call went upstream
 
 

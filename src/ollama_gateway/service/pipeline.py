@@ -30,8 +30,11 @@ def chat_events(
     client: OllamaClient, request: ChatRequest, *, time_limit: float, prompt_estimate: int = 0
 ) -> AsyncIterator[Event]:
     """The event stream of a chat request; errors are raised as GatewayError."""
+    body = ollama_encode.chat_body(request)
+    if request.stop_sequences:
+        body["stream"] = True  # so the gateway can stop reading (and Ollama generating) at the match
     events = _objects_to_events(
-        client.objects("/api/chat", ollama_encode.chat_body(request), time_limit=time_limit),
+        client.objects("/api/chat", body, time_limit=time_limit),
         ollama_decode.ChunkDecoder(new_tool_call_id),
     )
     if request.stop_sequences:
