@@ -16,7 +16,7 @@ from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.settings import Settings, load_settings
 from ollama_gateway.web.context import json_response
-from ollama_gateway.web.routes import anthropic, health, openai, tasks
+from ollama_gateway.web.routes import anthropic, health, native, openai, responses, tasks
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await gateway.close()
 
     routes: list[BaseRoute] = [*health.routes(), *openai.routes(), *anthropic.routes(), *tasks.routes()]
+    routes += [*responses.routes(), *native.routes()]
     routes += admin_routes()
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.settings = settings

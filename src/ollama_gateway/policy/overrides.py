@@ -70,3 +70,18 @@ def _capped_timeout(requested: int | None, operator: int | None) -> int | None:
     if requested is None or requested <= 0:
         return operator
     return requested if operator is None else min(requested, operator)
+
+
+def merge_native(body: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A native Ollama body with the model's overrides filled in where the request left them unset."""
+    merged = dict(body)
+    options = {k: v for k, v in overrides.items() if k in OLLAMA_OPTIONS}
+    given = body.get("options")
+    if isinstance(given, Mapping):
+        options.update(given)
+    if options:
+        merged["options"] = options
+    for key in ("think", "keep_alive"):
+        if key in overrides and key not in body:
+            merged[key] = overrides[key]
+    return merged

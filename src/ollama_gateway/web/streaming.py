@@ -52,13 +52,13 @@ class EventStreamResponse(Response):
         self.cancel_requested = cancel_requested
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
-        self._disconnected = False
+        self._gone = asyncio.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the stream, a disconnect listener and (when asked) an idle pinger side by side."""
         main = asyncio.current_task()
         assert main is not None
-        helpers = [asyncio.create_task(self._listen(receive, main))]
+        helpers = [asyncio.create_task(watch_disconnect(receive, main, self._gone))]
         if self.idle_seconds:
             helpers.append(asyncio.create_task(self._ping(send, self.idle_seconds)))
         try:
@@ -113,19 +113,25 @@ class EventStreamResponse(Response):
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
                 self._last_sent = time.monotonic()
 
-    async def _listen(self, receive: Receive, main: asyncio.Task[Any]) -> None:
-        while True:
-            message: Message = await receive()
-            if message["type"] == "http.disconnect":
-                self._disconnected = True
-                main.cancel()
-                return
+    @property
+    def _disconnected(self) -> bool:
+        return self._gone.is_set()
 
     async def _ping(self, send: Send, every: float) -> None:
         while True:
             await asyncio.sleep(max(every - (time.monotonic() - self._last_sent), 0.01))
             if time.monotonic() - self._last_sent >= every:
                 await self._write(send, self.encoder.on_idle())
+
+
+async def watch_disconnect(receive: Receive, main: asyncio.Task[Any], disconnected: asyncio.Event) -> None:
+    """Cancel `main` when the client disconnects (the request body has already been read)."""
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            disconnected.set()
+            main.cancel()
+            return
 
 
 async def _close(events: AsyncIterator[Event]) -> None:

@@ -1,0 +1,109 @@
+"""Relaying Ollama's native responses byte for byte, while noting usage and mid-stream errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ollama_gateway.core.usage import Usage
+from ollama_gateway.errors import CancelledError, GatewayError, UpstreamStatusError, UpstreamStreamError
+from ollama_gateway.protocols.framing import NDJSONDecoder
+from ollama_gateway.protocols.ollama.decode import usage_of
+from ollama_gateway.service.exchange import Exchange
+from ollama_gateway.upstream.client import OllamaClient
+from ollama_gateway.web.streaming import watch_disconnect
+
+# Upstream headers worth passing on; the server adds its own date and server headers (never two of each).
+_RELAYED_HEADERS = ("content-type",)
+
+
+class RelayResponse(Response):
+    """Sends `body` to Ollama and streams the answer back unchanged; the exchange learns how it went."""
+
+    def __init__(
+        self,
+        client: OllamaClient,
+        method: str,
+        path: str,
+        body: bytes | None,
+        *,
+        exchange: Exchange | None,
+        headers: dict[str, str],
+        time_limit: float | None,
+        error_body: Any,
+    ) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = b""
+        self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self._client, self._method, self._path, self._payload = client, method, path, body
+        self._exchange, self._time_limit, self._error_body = exchange, time_limit, error_body
+        self._decoder = NDJSONDecoder()
+        self._error: GatewayError | None = None
+        self._usage = Usage()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Relay, cancelling the upstream request if the client goes away."""
+        main = asyncio.current_task()
+        assert main is not None
+        disconnected = asyncio.Event()
+        watcher = asyncio.create_task(watch_disconnect(receive, main, disconnected))
+        try:
+            await self._relay(send)
+        except asyncio.CancelledError:
+            if not disconnected.is_set():
+                raise
+            main.uncancel()
+            self._error = CancelledError("client disconnected")
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            if self._exchange is not None:
+                self._exchange.usage = self._usage
+                self._exchange.finish(self._error)
+
+    async def _relay(self, send: Send) -> None:
+        try:
+            async with self._client.raw(self._method, self._path, self._payload, time_limit=self._time_limit) as up:
+                headers = list(self.raw_headers)
+                headers += [
+                    (k.lower().encode(), v.encode()) for k, v in up.headers.items() if k.lower() in _RELAYED_HEADERS
+                ]
+                await send({"type": "http.response.start", "status": up.status, "headers": headers})
+                async for chunk in up.content.iter_any():
+                    self._observe(chunk, up.status)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                self._observe(b"", up.status, final=True)
+        except GatewayError as error:
+            self._error = error
+            status, body = self._error_body(error)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [*self.raw_headers, (b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": orjson.dumps(body), "more_body": False})
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _observe(self, chunk: bytes, status: int, *, final: bool = False) -> None:
+        try:
+            objects = self._decoder.flush() if final else self._decoder.decode(chunk)
+        except UpstreamStreamError:
+            return  # not NDJSON/JSON: relayed as is, nothing to learn from it
+        for obj in objects:
+            if not isinstance(obj, dict):
+                continue
+            if "error" in obj:
+                text = str(obj["error"])
+                self._error = UpstreamStatusError(status, text) if status >= 400 else UpstreamStreamError(text)
+            elif obj.get("done") or "embeddings" in obj or "embedding" in obj:
+                self._usage = usage_of(obj)

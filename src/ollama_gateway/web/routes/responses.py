@@ -1,0 +1,55 @@
+"""The OpenAI Responses API (`POST /v1/responses`), stateless, translated onto /api/chat like chat completions."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import replace
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ollama_gateway.policy.overrides import merge_controls
+from ollama_gateway.protocols.responses import ResponsesStreamEncoder, decode_response_request, encode_response
+from ollama_gateway.service.pipeline import chat_events, inline_images
+from ollama_gateway.web.context import RequestContext, endpoint
+from ollama_gateway.web.generation import respond
+from ollama_gateway.web.routes.openai import OPENAI
+
+
+@endpoint(OPENAI, "/v1/responses")
+async def create_response(ctx: RequestContext) -> Response:
+    """A Responses API turn, streamed as `response.*` events or answered as one response object."""
+    key = await ctx.authenticate()
+    request, options = decode_response_request(await ctx.json())
+    ctx.extensions["model"] = request.model
+    exchange = await ctx.begin(stream=request.stream)
+    exchange.model_requested = request.model
+    resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
+    controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
+    messages = await inline_images(request.messages, ctx.gateway.images)
+    request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
+    exchange.model_upstream = resolved.upstream
+    response_id, created = "resp_" + secrets.token_hex(16), int(time.time())
+    exclude = bool(controls.exclude_reasoning)
+    return await respond(
+        ctx,
+        chat_events(ctx.gateway.client, request, time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms)),
+        stream=request.stream,
+        encoder=lambda: ResponsesStreamEncoder(
+            response_id, created, resolved.requested, options, exclude_reasoning=exclude
+        ),
+        body=lambda result: encode_response(
+            result,
+            response_id=response_id,
+            created_at=created,
+            model=resolved.requested,
+            options=options,
+            exclude_reasoning=exclude,
+        ),
+    )
+
+
+def routes() -> list[Route]:
+    """The Responses API route."""
+    return [Route("/v1/responses", create_response, methods=["POST"])]
