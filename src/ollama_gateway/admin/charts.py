@@ -65,7 +65,7 @@ def _label(value: float, unit: str) -> str:
 
 
 def _tick(moment: datetime, span: timedelta) -> str:
-    return moment.strftime("%H:%M") if span <= timedelta(days=1) else moment.strftime("%m-%d")
+    return moment.strftime("%H:%M") if span < timedelta(days=2) else moment.strftime("%m-%d")
 
 
 def render_chart(series: Series, bucket_seconds: int) -> Markup:
@@ -103,9 +103,11 @@ def render_chart(series: Series, bucket_seconds: int) -> Markup:
     if coords:
         parts.append(f'<path class="area" d="{area}"/>')
         parts.append(f'<polyline class="line" points="{line}"/>')
-        for index in sorted({0, len(points) // 2, len(points) - 1}):
+        last = len(points) - 1
+        for index in sorted({0, last // 2, last}):
+            anchor = "start" if index == 0 else "end" if index == last else "middle"
             parts.append(
-                f'<text class="axis" x="{coords[index][0]:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+                f'<text class="axis" x="{coords[index][0]:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                 f"{escape(_tick(points[index][0], span))}</text>"
             )
         band = max(step, 2.0)
