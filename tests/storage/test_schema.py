@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ollama_gateway.storage import Storage, create_engine, migrate, open_storage
 from ollama_gateway.storage.schema import current_revision, head_revision
+from ollama_gateway.storage.sql import UTCDateTime, upsert
 from ollama_gateway.storage.tables import metadata
 
 TABLES = {"alembic_version", "api_keys", "model_settings", "usage", "settings", "rate_counters"}
@@ -86,3 +92,40 @@ async def test_ping_reports_an_unreachable_database(tmp_path: Path) -> None:
         assert not await unreachable.ping(wait_seconds=5)
     finally:
         await unreachable.close()
+
+
+def test_unsupported_urls_are_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        create_engine("mysql+aiomysql://u@h/db")
+    with pytest.raises(NotImplementedError):
+        upsert("mysql", metadata.tables["settings"])
+
+
+def test_timestamps_must_carry_a_zone() -> None:
+    column_type = UTCDateTime()
+    with pytest.raises(ValueError, match="naive"):
+        column_type.process_bind_param(datetime(2026, 1, 1), sqlite.dialect())
+    aware = datetime(2026, 1, 1, 2, tzinfo=timezone(timedelta(hours=2)))
+    assert column_type.process_bind_param(aware, postgresql.dialect()) == aware
+    assert column_type.process_bind_param(aware, sqlite.dialect()) == datetime(2026, 1, 1, 0)
+
+
+async def test_concurrent_migrations_in_one_process_are_serialised(storage_url: str) -> None:
+    # Alembic's environment is a module global: in one process, migrations must take turns.
+    await asyncio.gather(*(migrate(storage_url) for _ in range(4)))
+    async with await open_storage(storage_url) as storage:
+        assert await current_revision(storage.database.engine) == head_revision()
+
+
+async def test_concurrent_migrations_in_separate_processes_agree(storage_url: str) -> None:
+    script = "import asyncio, sys; from ollama_gateway.storage import migrate; asyncio.run(migrate(sys.argv[1]))"
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, storage_url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    outcomes = [await process.communicate() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], [err.decode()[-2000:] for _, err in outcomes]
+    async with await open_storage(storage_url) as storage:
+        assert await current_revision(storage.database.engine) == head_revision()

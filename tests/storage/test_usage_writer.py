@@ -34,11 +34,14 @@ class FakeSink:
         self.calls = 0
         self.failures = failures
         self.changed = asyncio.Condition()
+        self.gate: asyncio.Event | None = None  # when set, each call waits for it before answering
 
     async def insert_many(self, records: Sequence[UsageRecord]) -> int:
         self.calls += 1
         async with self.changed:
             self.changed.notify_all()
+        if self.gate is not None:
+            await self.gate.wait()
         if self.calls <= self.failures:
             raise ConnectionError("database down")
         self.batches.append(list(records))
@@ -166,3 +169,23 @@ async def test_close_flushes_everything_into_the_database(storage: Storage) -> N
     assert await storage.usage.count() == 1000
     newest = await storage.usage.query(limit=1)
     assert newest[0].prompt_tokens == 999
+
+
+async def test_records_restored_after_a_failure_still_respect_the_cap() -> None:
+    sink = FakeSink(failures=1)
+    sink.gate = asyncio.Event()
+    writer = UsageWriter(sink, flush_seconds=3600, batch_size=2, max_buffered=3)
+    for n in range(3):
+        writer.submit(record(n))
+    flushing = asyncio.ensure_future(writer.flush())
+    await sink.wait_for_calls(1)  # the batch [0, 1] is out of the buffer, its write about to fail...
+    writer.submit(record(3))  # ...while new records fill the buffer: [2, 3, 4]
+    writer.submit(record(4))
+    assert (writer.pending, writer.dropped) == (3, 0)
+    sink.gate.set()
+    with pytest.raises(ConnectionError):
+        await flushing
+    # [0, 1] went back in front, over the cap of 3: the two oldest are dropped.
+    assert (writer.pending, writer.dropped) == (3, 2)
+    await writer.close()
+    assert sink.written == [2, 3, 4]

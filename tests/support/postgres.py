@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -71,12 +72,30 @@ class ThrowawayServer:
         # initdb refuses to run as root: run the server as the postgres user then.
         self.run_as = "postgres" if os.geteuid() == 0 else None
         self.user = "postgres"
+        self._watchdog: subprocess.Popen[bytes] | None = None
+
+    def _command(self, *args: str) -> list[str]:
+        return ["runuser", "-u", self.run_as, "--", *args] if self.run_as is not None else [*args]
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [*args]
-        if self.run_as is not None:
-            command = ["runuser", "-u", self.run_as, "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS, check=False)
+        return subprocess.run(
+            self._command(*args), capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS, check=False
+        )
+
+    def _start_watchdog(self) -> None:
+        # If pytest dies without tearing down (kill -9, a killed CI job), stop the server anyway.
+        stop = shlex.join(self._command(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate"))
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"{stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(self.root))}"
+        )
+        self._watchdog = subprocess.Popen(
+            ["sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def start(self) -> str:
         """Create and start the cluster; returns its base URL."""
@@ -117,10 +136,14 @@ class ThrowawayServer:
         if started.returncode != 0:
             log = (self.root / "server.log").read_text(errors="replace") if (self.root / "server.log").exists() else ""
             raise PostgresUnavailable(f"pg_ctl start failed: {started.stderr.strip()} {log[-2000:]}")
+        self._start_watchdog()
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
         """Stop the server and delete its files."""
+        if self._watchdog is not None:
+            self._watchdog.terminate()
+            self._watchdog.wait()
         if (self.data / "postmaster.pid").exists():
             self._run(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate", "-w")
         shutil.rmtree(self.root, ignore_errors=True)

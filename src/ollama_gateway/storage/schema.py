@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ollama_gateway.storage.database import create_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# Alembic keeps its running environment in a module global, so two migrations must never interleave
+# in one process; across processes the database's own lock (see migrations/env.py) serialises them.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _process_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _LOCKS.get(loop)
+    if lock is None:
+        lock = _LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -40,7 +54,7 @@ def _current(connection: Connection) -> str | None:
 
 async def migrate_engine(engine: AsyncEngine) -> None:
     """Bring the database behind `engine` up to the newest revision (a no-op when it already is)."""
-    async with engine.connect() as connection:
+    async with _process_lock(), engine.connect() as connection:
         await connection.run_sync(_upgrade)
         await connection.commit()
 

@@ -23,9 +23,13 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Processes or replicas starting together must not race to create the same tables: the first
+        # takes a lock for its whole transaction, the others wait and then find the schema current.
         if connection.dialect.name == "postgresql":
-            # Replicas starting together must not race to create the same tables.
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            # Also makes SQLite's DDL transactional: the driver would otherwise run each statement on its own.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         context.run_migrations()
 
 
