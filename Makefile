@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev run test lint typecheck ci bench clean
+.PHONY: setup setup-dev system-deps run test lint typecheck ci bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,15 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
+system-deps:
+	bash scripts/system-deps.sh
+
 ## Set up and start the gateway on the embedded SQLite default.
 run: setup
 	$(BIN)/ollama-gateway serve
 
 ## Set up and run the whole test suite.
-test: setup-dev
+test: setup-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-dev
