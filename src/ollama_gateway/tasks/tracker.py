@@ -56,7 +56,8 @@ class TaskHandle:
         self._tracker = tracker
         self._extensions = extensions
         self._state: TaskState = "PENDING"
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.TimerHandle | None = None
+        self._give_up = 0.0
         self._cancel: Callable[[], object] | None = None
 
     @property
@@ -74,7 +75,10 @@ class TaskHandle:
         if self.done or self._heartbeat is not None:
             return
         self._record(*FORWARDING)
-        self._heartbeat = self._tracker._spawn_heartbeat(self)
+        # A handle nobody finished (a bug in the caller) would beat, and hold its id, forever; once its
+        # document could have expired anyway, end it.
+        self._give_up = time.monotonic() + self._tracker.ttl_running
+        self._heartbeat = self._tracker._schedule_beat(self)
 
     def succeed(self) -> None:
         """SUCCESS/done; stops the heartbeat. Ignored if the task already ended."""
@@ -97,14 +101,22 @@ class TaskHandle:
         """What `tracker.cancel` stops: the request's asyncio.Task, or a callback that cancels it."""
         self._cancel = target.cancel if isinstance(target, asyncio.Task) else target
 
-    def _beat(self) -> None:
-        if not self.done:
-            self._record(*STREAMING)
+    def _tick(self) -> None:
+        # A loop timer, not a task per request: heartbeats cost nothing while nothing is due.
+        self._heartbeat = None
+        if self.done:
+            return
+        if time.monotonic() >= self._give_up:
+            self.fail("timeout")
+            return
+        self._record(*STREAMING)
+        self._heartbeat = self._tracker._schedule_beat(self)
 
     def _finish(self, state: TaskState, stage: str, message: str) -> None:
         self._record(state, stage, message)
         if self._heartbeat is not None:
             self._heartbeat.cancel()
+            self._heartbeat = None
         self._tracker._release(self)
 
     def _record(self, state: TaskState, stage: str, message: str) -> None:
@@ -141,11 +153,15 @@ class TaskTracker:
         self._clock = clock
         self._active: dict[str, TaskHandle] = {}
         self._writers: dict[str, _Writer] = {}
-        self._heartbeats: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
 
-    async def begin(self, task_id: str, owner: str | None, extensions: Mapping[str, Any] | None = None) -> TaskHandle:
-        """Record PENDING/accepted; ConflictError if the id is PENDING/RUNNING here or per the store."""
+    async def begin(
+        self, task_id: str, owner: str | None, extensions: Mapping[str, Any] | None = None, *, generated: bool = False
+    ) -> TaskHandle:
+        """Record PENDING/accepted; ConflictError if the id is PENDING/RUNNING here or per the store.
+
+        `generated` says the gateway made the id itself (a fresh UUID4), so the store need not be asked.
+        """
         if task_id in self._active:
             raise _conflict(task_id)
         handle = TaskHandle(self, task_id, owner, {**(extensions or {}), "key_id": owner})
@@ -155,6 +171,8 @@ class TaskTracker:
             writer = self._writers.get(task_id)
             if writer is not None:
                 taken = owner is not None and writer.owner != owner
+            elif generated:
+                taken = False
             else:
                 taken = self._taken_in_store(await self._read(task_id), owner)
             if taken:
@@ -192,9 +210,7 @@ class TaskTracker:
         """Fail requests still running, stop heartbeats, and wait (bounded) for the pending final writes."""
         for handle in list(self._active.values()):
             handle.fail(SHUTDOWN_REASON)
-        for beat in list(self._heartbeats):
-            beat.cancel()
-        pending = set(self._background) | set(self._heartbeats)
+        pending = set(self._background)
         if pending:
             _, late = await asyncio.wait(pending, timeout=grace_sec)
             for task in late:
@@ -227,8 +243,8 @@ class TaskTracker:
         if self._active.get(handle.task_id) is handle:
             del self._active[handle.task_id]
 
-    def _spawn_heartbeat(self, handle: TaskHandle) -> asyncio.Task[None]:
-        return self._spawn(self._heartbeat_loop(handle), self._heartbeats)
+    def _schedule_beat(self, handle: TaskHandle) -> asyncio.TimerHandle:
+        return asyncio.get_running_loop().call_later(self.heartbeat_sec, handle._tick)
 
     # -- background work ---------------------------------------------------------------------------------------
 
@@ -239,17 +255,6 @@ class TaskTracker:
         owner.add(task)
         task.add_done_callback(owner.discard)
         return task
-
-    async def _heartbeat_loop(self, handle: TaskHandle) -> None:
-        # A handle nobody finished (a bug in the caller) would beat, and hold its id, forever; once its
-        # document could have expired anyway, end it.
-        give_up = time.monotonic() + self.ttl_running
-        while not handle.done:
-            await asyncio.sleep(self.heartbeat_sec)
-            if time.monotonic() >= give_up:
-                handle.fail("timeout")
-            else:
-                handle._beat()
 
     async def _drain(self, task_id: str, writer: _Writer) -> None:
         deadline = time.monotonic() + self._final_retry_window

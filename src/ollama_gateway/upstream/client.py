@@ -29,6 +29,7 @@ class OllamaClient:
         self._connect_timeout = connect_timeout
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
 
     async def start(self) -> None:
         """Open the connection pool (called from the app's lifespan)."""
@@ -55,7 +56,13 @@ class OllamaClient:
         return self._session
 
     def _timeout(self, seconds: float | None) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=seconds, connect=self._connect_timeout)
+        # ClientTimeout is an attrs class and costly to build; requests reuse a handful of limits.
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            if len(self._timeouts) > 256:
+                self._timeouts.clear()
+            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds, connect=self._connect_timeout)
+        return timeout
 
     async def objects(self, path: str, body: dict[str, Any], *, time_limit: float | None = None) -> AsyncIterator[Any]:
         """POST `body` and yield each JSON object of the answer: NDJSON lines, or the one object of a non-stream.

@@ -42,6 +42,8 @@ class RequestContext:
     gateway: Gateway
     task_id: str
     endpoint: str
+    request_headers: dict[str, str] = field(default_factory=dict)
+    task_id_generated: bool = False
     key: KeyRecord | None = None
     exchange: Exchange | None = None
     cancel_requested: bool = False
@@ -49,7 +51,7 @@ class RequestContext:
 
     async def authenticate(self) -> KeyRecord:
         """The caller's key, or a 401."""
-        self.key = await self.gateway.auth.authenticate(presented_key(self.request.headers))
+        self.key = await self.gateway.auth.authenticate(presented_key(self.request_headers))
         return self.key
 
     async def json(self) -> Any:
@@ -58,15 +60,16 @@ class RequestContext:
 
     async def begin(self, *, stream: bool = False) -> Exchange:
         """Start tracking: the task goes PENDING and the exchange starts its clock."""
-        task = None
+        scope = self.request.scope
         extensions = {
-            "method": self.request.method,
-            "path": self.request.url.path,
-            "query": self.request.url.query,
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode("latin-1"),
             "stream": stream,
             **self.extensions,
         }
-        task = await self.gateway.tracker.begin(self.task_id, self.key.id if self.key else None, extensions)
+        owner = self.key.id if self.key else None
+        task = await self.gateway.tracker.begin(self.task_id, owner, extensions, generated=self.task_id_generated)
         current = asyncio.current_task()
         if current is not None:
             task.bind(lambda: self._cancel(current))
@@ -76,7 +79,7 @@ class RequestContext:
             task_id=self.task_id,
             key=self.key,
             client_ip=client.host if client else None,
-            user_agent=self.request.headers.get("user-agent"),
+            user_agent=self.request_headers.get("user-agent"),
             record_usage=self.gateway.usage.submit,
             task=task,
             stream=stream,
@@ -110,12 +113,21 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             gateway: Gateway = request.app.state.gateway
-            raw_id = request.headers.get(TASK_HEADER)
+            # One plain dict per request: Starlette's Headers scans the list (and raises KeyError) per lookup.
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+            raw_id = headers.get("x-task-id")
             try:
                 task_id = validate_task_id(raw_id) if raw_id is not None else new_task_id()
             except GatewayError as error:
                 return error_response(surface, error, {TASK_HEADER: new_task_id()})
-            ctx = RequestContext(request=request, gateway=gateway, task_id=task_id, endpoint=name)
+            ctx = RequestContext(
+                request=request,
+                gateway=gateway,
+                task_id=task_id,
+                endpoint=name,
+                request_headers=headers,
+                task_id_generated=raw_id is None,
+            )
             try:
                 response = await handler(ctx)
             except GatewayError as error:

@@ -1,0 +1,242 @@
+"""Gateway overhead benchmark: the same load against the fake Ollama directly and through the gateway.
+
+Reports requests per second, median/p95 latency and the latency the gateway adds, for non-streaming and
+streaming chat at concurrency 1 and 32, plus the streamed chunk rate and the gateway's resident memory.
+Targets are reported as ratios, never asserted. Run with `make bench` (loopback only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MESSAGES = [{"role": "user", "content": "benchmark the gateway please"}]
+
+
+@dataclass
+class Result:
+    """One measured scenario."""
+
+    name: str
+    concurrency: int
+    requests: int
+    seconds: float
+    latencies: list[float]
+    chunks: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        return statistics.quantiles(self.latencies, n=20)[-1] * 1000
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks / self.seconds
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            await asyncio.sleep(0.05)
+
+
+async def drive(
+    name: str, concurrency: int, total: int, call: Callable[[aiohttp.ClientSession], Awaitable[int]]
+) -> Result:
+    """Run `total` calls with `concurrency` workers over one pooled session."""
+    latencies: list[float] = []
+    chunks = 0
+    remaining = total
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for _ in range(min(20, total)):  # warm-up: connections, caches
+            await call(session)
+
+        async def worker() -> None:
+            nonlocal remaining, chunks
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                chunks += await call(session)
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return Result(name, concurrency, len(latencies), elapsed, latencies, chunks)
+
+
+def direct_call(fake: str, stream: bool) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
+    body = {"model": "llama3.2", "messages": MESSAGES, "stream": stream}
+
+    async def call(session: aiohttp.ClientSession) -> int:
+        async with session.post(fake + "/api/chat", json=body) as response:
+            assert response.status == 200, await response.text()
+            if not stream:
+                await response.read()
+                return 1
+            return len([line async for line in response.content if line.strip()])
+
+    return call
+
+
+def gateway_call(gateway: str, key: str, stream: bool) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
+    body = {"model": "llama3.2", "messages": MESSAGES, "stream": stream}
+    headers = {"Authorization": f"Bearer {key}"}
+
+    async def call(session: aiohttp.ClientSession) -> int:
+        async with session.post(gateway + "/v1/chat/completions", json=body, headers=headers) as response:
+            assert response.status == 200, await response.text()
+            if not stream:
+                await response.read()
+                return 1
+            return len([line async for line in response.content if line.startswith(b"data: ")])
+
+    return call
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    fake_port, gateway_port = free_port(), free_port()
+    fake, gateway = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{gateway_port}"
+    data = Path(tempfile.mkdtemp(prefix="og-bench-"))
+    env = {
+        **os.environ,
+        "OLLAMA_URL": fake,
+        "DATABASE_URL": f"sqlite:///{data}/bench.db",
+        "GATEWAY_DATA_DIR": str(data),
+        "LOG_LEVEL": "warning",
+        "ADMIN_PASSWORD": "bench-password-not-secret",
+    }
+    env.pop("REDIS_URL", None)
+    fake_proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_ollama", "--port", str(fake_port), "--tokens", str(args.tokens)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    created = subprocess.run(
+        [str(BIN / "ollama-gateway"), "keys", "create", "--name", "bench", "--json"],
+        env=env,
+        cwd=data,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = json.loads(created.stdout)["key"]
+    gateway_proc = subprocess.Popen(
+        [str(BIN / "ollama-gateway"), "serve", "--port", str(gateway_port)],
+        env=env,
+        cwd=data,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await wait_http(fake + "/api/version")
+        await wait_http(gateway + "/healthz")
+        results: list[tuple[Result, Result]] = []
+        for stream in (False, True):
+            for concurrency in (1, 32):
+                total = args.requests if concurrency == 32 else max(args.requests // 4, 50)
+                mode = "stream" if stream else "plain"
+                direct = await drive(f"direct {mode}", concurrency, total, direct_call(fake, stream))
+                through = await drive(f"gateway {mode}", concurrency, total, gateway_call(gateway, key, stream))
+                results.append((direct, through))
+        memory = rss_mb(gateway_proc.pid)
+    finally:
+        for proc in (gateway_proc, fake_proc):
+            proc.terminate()
+            proc.wait(10)
+    return report(results, memory, args)
+
+
+def report(results: list[tuple[Result, Result]], memory: float, args: argparse.Namespace) -> dict[str, object]:
+    rows = []
+    print(
+        f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'gw rps':>10}{'ratio':>8}{'direct p50':>12}{'gw p50':>9}{'added p50':>11}"
+    )
+    for direct, through in results:
+        mode = direct.name.split()[1]
+        row = {
+            "mode": mode,
+            "concurrency": direct.concurrency,
+            "direct_rps": round(direct.rps, 1),
+            "gateway_rps": round(through.rps, 1),
+            "throughput_ratio": round(through.rps / direct.rps, 3),
+            "direct_p50_ms": round(direct.median_ms, 3),
+            "gateway_p50_ms": round(through.median_ms, 3),
+            "added_p50_ms": round(through.median_ms - direct.median_ms, 3),
+            "direct_p95_ms": round(direct.p95_ms, 3),
+            "gateway_p95_ms": round(through.p95_ms, 3),
+        }
+        if mode == "stream":
+            row["direct_chunks_per_s"] = round(direct.chunks_per_s)
+            row["gateway_chunks_per_s"] = round(through.chunks_per_s)
+            row["chunk_rate_ratio"] = round(through.chunks_per_s / direct.chunks_per_s, 3)
+        rows.append(row)
+        print(
+            f"{mode:<16}{direct.concurrency:>4}{direct.rps:>12.1f}{through.rps:>10.1f}{row['throughput_ratio']:>8}"
+            f"{direct.median_ms:>11.2f}ms{through.median_ms:>7.2f}ms{row['added_p50_ms']:>9.2f}ms"
+        )
+    print(f"gateway resident memory after the run: {memory:.1f} MB")
+    summary = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "tokens_per_reply": args.tokens,
+        "requests_at_c32": args.requests,
+        "rows": rows,
+        "gateway_rss_mb": round(memory, 1),
+    }
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"written to {out.relative_to(ROOT)}")
+    return summary
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per scenario at concurrency 32")
+    parser.add_argument("--tokens", type=int, default=20, help="content chunks per reply")
+    asyncio.run(main(parser.parse_args()))
