@@ -66,3 +66,22 @@ def test_budget_is_charged_after_the_request_and_then_refuses(start_gateway: Cal
     assert refused.headers["Retry-After"] == str(BUDGET_RETRY_AFTER)
     assert refused.json()["error"]["code"] == BUDGET_CODE
     assert post(server, unlimited, "/v1/chat/completions", CHAT).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "error_shape"),
+    [
+        ("/v1/responses", {"model": "llama3.2", "input": "hi"}, "openai"),
+        ("/api/chat", {**CHAT, "stream": False}, "ollama"),
+    ],
+)
+def test_every_generating_surface_is_limited(
+    start_gateway: Callable[..., GatewayServer], path: str, body: dict[str, Any], error_shape: str
+) -> None:
+    server = start_gateway()
+    secret = server.create_key("one-per-minute", rpm=1)
+    assert post(server, secret, path, body).status_code == 200
+    refused = post(server, secret, path, body)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    error = refused.json()["error"]
+    assert error["type"] == "rate_limit_error" if error_shape == "openai" else "requests per minute" in error

@@ -35,6 +35,7 @@ async def _model_call(ctx: RequestContext) -> Response:
     ctx.extensions["model"] = name
     exchange = await ctx.begin(stream=streams)
     exchange.model_requested = name
+    await ctx.admit()
     resolved = await ctx.gateway.catalog.resolve_fresh(name, key)
     exchange.model_upstream = resolved.upstream
     upstream = merge_native({**body, "model": resolved.upstream}, resolved.record.overrides)

@@ -25,6 +25,7 @@ async def create_response(ctx: RequestContext) -> Response:
     ctx.extensions["model"] = request.model
     exchange = await ctx.begin(stream=request.stream)
     exchange.model_requested = request.model
+    await ctx.admit()
     resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
     controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
     messages = await inline_images(request.messages, ctx.gateway.images)
