@@ -140,7 +140,24 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def main(args: argparse.Namespace) -> dict[str, object]:
+@dataclass
+class Processes:
+    """The fake Ollama and the gateway, started as separate processes on loopback."""
+
+    fake: str
+    gateway: str
+    key: str
+    fake_proc: subprocess.Popen[bytes]
+    gateway_proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        for proc in (self.gateway_proc, self.fake_proc):
+            proc.terminate()
+            proc.wait(10)
+
+
+def start_processes(tokens: int) -> Processes:
+    """Start the fake and the gateway (with a fresh SQLite file and one key)."""
     fake_port, gateway_port = free_port(), free_port()
     fake, gateway = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{gateway_port}"
     data = Path(tempfile.mkdtemp(prefix="og-bench-"))
@@ -154,7 +171,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     }
     env.pop("REDIS_URL", None)
     fake_proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_ollama", "--port", str(fake_port), "--tokens", str(args.tokens)],
+        [sys.executable, "-m", "tests.fake_ollama", "--port", str(fake_port), "--tokens", str(tokens)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
@@ -166,7 +183,6 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         capture_output=True,
         text=True,
     )
-    key = json.loads(created.stdout)["key"]
     gateway_proc = subprocess.Popen(
         [str(BIN / "ollama-gateway"), "serve", "--port", str(gateway_port)],
         env=env,
@@ -174,30 +190,38 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return Processes(fake, gateway, json.loads(created.stdout)["key"], fake_proc, gateway_proc)
+
+
+async def measure(procs: Processes, requests: int) -> tuple[list[tuple[Result, Result]], float]:
+    """Every scenario, direct then through the gateway, in one run."""
+    await wait_http(procs.fake + "/api/version")
+    await wait_http(procs.gateway + "/healthz")
+    results: list[tuple[Result, Result]] = []
+    for stream in (False, True):
+        for concurrency in (1, 32):
+            total = requests if concurrency == 32 else max(requests // 4, 50)
+            mode = "stream" if stream else "plain"
+            direct = await drive(f"direct {mode}", concurrency, total, direct_call(procs.fake, stream))
+            through = await drive(f"gateway {mode}", concurrency, total, gateway_call(procs.gateway, procs.key, stream))
+            results.append((direct, through))
+    return results, rss_mb(procs.gateway_proc.pid)
+
+
+def main(args: argparse.Namespace) -> dict[str, object]:
+    """Start the processes, measure, report, stop."""
+    procs = start_processes(args.tokens)
     try:
-        await wait_http(fake + "/api/version")
-        await wait_http(gateway + "/healthz")
-        results: list[tuple[Result, Result]] = []
-        for stream in (False, True):
-            for concurrency in (1, 32):
-                total = args.requests if concurrency == 32 else max(args.requests // 4, 50)
-                mode = "stream" if stream else "plain"
-                direct = await drive(f"direct {mode}", concurrency, total, direct_call(fake, stream))
-                through = await drive(f"gateway {mode}", concurrency, total, gateway_call(gateway, key, stream))
-                results.append((direct, through))
-        memory = rss_mb(gateway_proc.pid)
+        results, memory = asyncio.run(measure(procs, args.requests))
     finally:
-        for proc in (gateway_proc, fake_proc):
-            proc.terminate()
-            proc.wait(10)
+        procs.stop()
     return report(results, memory, args)
 
 
 def report(results: list[tuple[Result, Result]], memory: float, args: argparse.Namespace) -> dict[str, object]:
     rows = []
-    print(
-        f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'gw rps':>10}{'ratio':>8}{'direct p50':>12}{'gw p50':>9}{'added p50':>11}"
-    )
+    header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'gw rps':>10}{'ratio':>8}"
+    print(header + f"{'direct p50':>12}{'gw p50':>9}{'added p50':>11}")
     for direct, through in results:
         mode = direct.name.split()[1]
         row = {
@@ -239,4 +263,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="requests per scenario at concurrency 32")
     parser.add_argument("--tokens", type=int, default=20, help="content chunks per reply")
-    asyncio.run(main(parser.parse_args()))
+    main(parser.parse_args())
