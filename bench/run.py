@@ -95,7 +95,8 @@ async def drive(
             while remaining > 0:
                 remaining -= 1
                 started = time.perf_counter()
-                chunks += await call(session)
+                received = await call(session)  # not `chunks += await ...`: that reads chunks before awaiting
+                chunks += received
                 latencies.append(time.perf_counter() - started)
 
         began = time.perf_counter()

@@ -34,7 +34,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while it
+# is open, which would break every asyncio test collected after the browser tests.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session (skipped on a contributor machine without it, failed in CI)."""
     try:
