@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from ollama_gateway.core.messages import ImagePart, Message, TextPart, ToolCall, ToolSpec
+from ollama_gateway.core.options import OLLAMA_OPTIONS
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.protocols.openai.decode import ChatOptions, decode_chat
-from ollama_gateway.protocols.openai.options import OLLAMA_OPTIONS
 from ollama_gateway.protocols.openai.schemas import CHAT_IGNORED_FIELDS
 
 USER = {"role": "user", "content": "hi"}
@@ -277,8 +277,8 @@ def test_sampling_to_options(fields: dict[str, Any], expected: dict[str, Any]) -
     assert options_of(**fields) == expected
 
 
-SAMPLE_VALUES: dict[str, Any] = {"int": 3, "float": 0.5, "bool": True, "list[str]": ["x"]}
-WRONG_VALUES: dict[str, Any] = {"int": 0.5, "float": "0.5", "bool": 1, "list[str]": [1]}
+SAMPLE_VALUES: dict[str, Any] = {"int": 3, "float": 0.5, "bool": True, "str_list": ["x"]}
+WRONG_VALUES: dict[str, Any] = {"int": 0.5, "float": "0.5", "bool": 1, "str_list": [1]}
 
 
 @pytest.mark.parametrize(("name", "kind"), sorted(OLLAMA_OPTIONS.items()))

@@ -12,8 +12,9 @@ Thinking precedence, strongest first:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final
 
+from ollama_gateway.core.options import OLLAMA_OPTIONS
 from ollama_gateway.core.requests import Think, ThinkLevel
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.protocols.anthropic.schemas import (
@@ -25,31 +26,8 @@ from ollama_gateway.protocols.anthropic.schemas import (
     ThinkingEnabled,
 )
 
-OptionType = Literal["int", "float", "bool", "str_list"]
-
-# Ollama's runner options (reference §2.2) with the JSON type each must have.
-OLLAMA_OPTION_TYPES: Final[Mapping[str, OptionType]] = {
-    "num_ctx": "int",
-    "num_keep": "int",
-    "seed": "int",
-    "num_predict": "int",
-    "top_k": "int",
-    "top_p": "float",
-    "min_p": "float",
-    "typical_p": "float",
-    "repeat_last_n": "int",
-    "temperature": "float",
-    "repeat_penalty": "float",
-    "presence_penalty": "float",
-    "frequency_penalty": "float",
-    "stop": "str_list",
-    "num_batch": "int",
-    "num_gpu": "int",
-    "main_gpu": "int",
-    "use_mmap": "bool",
-    "num_thread": "int",
-    "draft_num_predict": "int",
-}
+# Ollama's runner options (reference §2.2) with the JSON type each must have: one table, in core.
+OLLAMA_OPTION_TYPES = OLLAMA_OPTIONS
 
 # `thinking.budget_tokens` below each bound maps to that level; larger budgets map to "high".
 BUDGET_LEVELS: Final[tuple[tuple[int, ThinkLevel], ...]] = ((4096, "low"), (16384, "medium"))

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from ollama_gateway.core.options import OLLAMA_OPTIONS
 from ollama_gateway.core.requests import (
     ChatRequest,
     EmbedRequest,
@@ -23,7 +24,6 @@ from ollama_gateway.protocols.openai import schemas
 from ollama_gateway.protocols.openai.decode_messages import decode_messages, parse_image
 from ollama_gateway.protocols.openai.decode_tools import decode_tools
 from ollama_gateway.protocols.openai.options import (
-    OLLAMA_OPTIONS,
     check_stop,
     collect_options,
     parse_effort,

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final
 
+from ollama_gateway.core.options import OLLAMA_OPTIONS, OptionType
 from ollama_gateway.core.requests import THINK_LEVELS, KeepAlive, Think
 from ollama_gateway.errors import InvalidRequestError
-
-OptionType = Literal["int", "float", "bool", "list[str]"]
-
-OLLAMA_OPTIONS: Final[Mapping[str, OptionType]] = {
-    "num_keep": "int",
-    "seed": "int",
-    "num_predict": "int",
-    "top_k": "int",
-    "top_p": "float",
-    "min_p": "float",
-    "typical_p": "float",
-    "repeat_last_n": "int",
-    "temperature": "float",
-    "repeat_penalty": "float",
-    "presence_penalty": "float",
-    "frequency_penalty": "float",
-    "stop": "list[str]",
-    "num_ctx": "int",
-    "num_batch": "int",
-    "num_gpu": "int",
-    "main_gpu": "int",
-    "use_mmap": "bool",
-    "num_thread": "int",
-    "draft_num_predict": "int",
-}
-"""Every option Ollama's `options` object understands (reference §2.2), with the JSON type it requires."""
 
 RETIRED_OPTIONS: Final[frozenset[str]] = frozenset(
     {
@@ -68,7 +43,7 @@ _TYPE_NAMES: Final[Mapping[OptionType, str]] = {
     "int": "an integer",
     "float": "a number",
     "bool": "a boolean",
-    "list[str]": "a string or an array of strings",
+    "str_list": "a string or an array of strings",
 }
 
 
@@ -115,7 +90,7 @@ def check_option(name: str, value: Any, param: str) -> Any:
             if not isinstance(value, bool):
                 raise _type_error(param, _TYPE_NAMES[kind], value)
             return value
-        case "list[str]":
+        case "str_list":
             return check_stop(value, param)
 
 
@@ -125,7 +100,7 @@ def check_stop(value: Any, param: str) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return list(value)
-    raise _type_error(param, _TYPE_NAMES["list[str]"], value)
+    raise _type_error(param, _TYPE_NAMES["str_list"], value)
 
 
 def collect_options(options: Any, top_level: Mapping[str, Any]) -> dict[str, Any]:

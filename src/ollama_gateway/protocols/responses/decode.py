@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ollama_gateway.core.messages import Message, TextPart
+from ollama_gateway.core.options import OLLAMA_OPTIONS
 from ollama_gateway.core.requests import ChatRequest, Format, GenerationControls, Think, ToolChoice
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.protocols.openai import schemas as openai_schemas
 from ollama_gateway.protocols.openai.decode_tools import decode_tools
 from ollama_gateway.protocols.openai.options import (
-    OLLAMA_OPTIONS,
     collect_options,
     parse_effort,
     parse_keep_alive,
