@@ -72,11 +72,15 @@ class KeyLimiter:
         self._maybe_prune(now)
         if key.token_budget is not None:
             # The cached key record may be seconds old; the budget is checked against the shared total.
+            unwritten_used = self._unwritten_used.get(key.id, 0)  # read before the await, as for tpm below
             fresh = await self._keys.get(key.id) or key
-            check_budget(fresh.tokens_used + self._unwritten_used.get(key.id, 0), fresh.token_budget)
+            check_budget(fresh.tokens_used + unwritten_used, fresh.token_budget)
         if key.tpm is not None:
+            # Local share first: if the writer moves it into the database during the read below, it is counted
+            # twice for a moment (refusing early), never zero times (letting a request past the limit).
+            unwritten = self._unwritten_tpm.get((key.id, window), 0)
             spent = await self._counters.get(tpm_bucket(key.id), window)
-            check_tokens(spent + self._unwritten_tpm.get((key.id, window), 0), key.tpm, now)
+            check_tokens(spent + unwritten, key.tpm, now)
         if key.rpm is not None:
             check_requests(await self._counters.hit(rpm_bucket(key.id), window), key.rpm, now)
 

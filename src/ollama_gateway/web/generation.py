@@ -8,10 +8,30 @@ from typing import Any
 from starlette.responses import Response
 
 from ollama_gateway.core.events import Event
+from ollama_gateway.core.requests import GenerationControls
 from ollama_gateway.core.results import ChatResult, afold
+from ollama_gateway.policy.overrides import merge_controls
 from ollama_gateway.protocols.base import StreamEncoder
+from ollama_gateway.service.catalog import ResolvedModel
 from ollama_gateway.web.context import RequestContext, json_response
 from ollama_gateway.web.streaming import EventStreamResponse, prefetch
+
+
+async def start(
+    ctx: RequestContext, model: str, controls: GenerationControls, *, stream: bool = False
+) -> tuple[ResolvedModel, GenerationControls]:
+    """Begin tracking, apply the key's limits, resolve the model and merge its overrides (request > model > default).
+
+    The exchange exists before the model is resolved, so unknown models, refusals and limits are recorded too.
+    """
+    ctx.extensions["model"] = model
+    exchange = await ctx.begin(stream=stream)
+    exchange.model_requested = model
+    await ctx.admit()
+    resolved = await ctx.gateway.catalog.resolve_fresh(model, ctx.key)
+    exchange.model_upstream = resolved.upstream
+    return resolved, merge_controls(controls, resolved.record.overrides, ctx.gateway.defaults)
+
 
 # How long a stream waits for Ollama's first chunk before committing to a 200 and streaming keep-alives.
 FIRST_CHUNK_GRACE_SECONDS = 1.0

@@ -12,7 +12,6 @@ from starlette.routing import Route
 from ollama_gateway.core.events import Event, Finished
 from ollama_gateway.core.requests import ChatRequest
 from ollama_gateway.core.usage import Usage
-from ollama_gateway.policy.overrides import merge_controls
 from ollama_gateway.protocols.anthropic import (
     MessagesStreamEncoder,
     count_tokens,
@@ -24,7 +23,7 @@ from ollama_gateway.protocols.anthropic import (
 from ollama_gateway.service.catalog import ResolvedModel
 from ollama_gateway.service.pipeline import chat_events, inline_images
 from ollama_gateway.web.context import RequestContext, Surface, endpoint, json_response
-from ollama_gateway.web.generation import respond
+from ollama_gateway.web.generation import respond, start
 
 ANTHROPIC = Surface("anthropic", error_body)
 
@@ -32,17 +31,11 @@ ANTHROPIC = Surface("anthropic", error_body)
 @endpoint(ANTHROPIC, "/v1/messages")
 async def messages(ctx: RequestContext) -> Response:
     """A Messages API turn, streamed as Anthropic events or answered as one message."""
-    key = await ctx.authenticate()
+    await ctx.authenticate()
     request, options = decode_messages(await ctx.json())
-    ctx.extensions["model"] = request.model
-    exchange = await ctx.begin(stream=request.stream)
-    exchange.model_requested = request.model
-    await ctx.admit()
-    resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
-    controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
+    resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = _relax_thinking(replace(request, model=resolved.upstream, controls=controls, messages=messages), resolved)
-    exchange.model_upstream = resolved.upstream
     estimate = estimate_input_tokens(request)
     message_id = "msg_" + secrets.token_hex(12)
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)

@@ -8,11 +8,13 @@ import orjson
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ollama_gateway.core.requests import GenerationControls
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.policy.overrides import merge_native
 from ollama_gateway.protocols.ollama.errors import error_body
 from ollama_gateway.storage.models import ModelRecord, name_variants
 from ollama_gateway.web.context import RequestContext, Surface, endpoint, json_response
+from ollama_gateway.web.generation import start
 from ollama_gateway.web.relay import RelayResponse
 
 OLLAMA = Surface("ollama", error_body)
@@ -24,7 +26,7 @@ GENERATING = {"/api/chat": True, "/api/generate": True, "/api/embed": False, "/a
 async def _model_call(ctx: RequestContext) -> Response:
     """POST /api/chat, /api/generate, /api/embed or /api/embeddings under the key's model permissions."""
     path = ctx.request.url.path
-    key = await ctx.authenticate()
+    await ctx.authenticate()
     body = await ctx.json()
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")
@@ -32,15 +34,11 @@ async def _model_call(ctx: RequestContext) -> Response:
     if not isinstance(name, str) or not name:
         raise InvalidRequestError("model is required", param="model")
     streams = GENERATING[path] and body.get("stream", True) is not False  # Ollama streams unless told not to
-    ctx.extensions["model"] = name
-    exchange = await ctx.begin(stream=streams)
-    exchange.model_requested = name
-    await ctx.admit()
-    resolved = await ctx.gateway.catalog.resolve_fresh(name, key)
-    exchange.model_upstream = resolved.upstream
+    resolved, controls = await start(ctx, name, GenerationControls(), stream=streams)
     upstream = merge_native({**body, "model": resolved.upstream}, resolved.record.overrides)
     upstream.pop("name", None)
-    timeout_ms = resolved.record.overrides.get("timeout_ms") or resolved.record.overrides.get("request_timeout")
+    exchange = ctx.exchange
+    assert exchange is not None
     exchange.forwarding()
     return RelayResponse(
         ctx.gateway.client,
@@ -49,7 +47,7 @@ async def _model_call(ctx: RequestContext) -> Response:
         orjson.dumps(upstream),
         exchange=exchange,
         headers=ctx.headers,
-        time_limit=ctx.gateway.time_limit_seconds(timeout_ms),
+        time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
         error_body=error_body,
     )
 

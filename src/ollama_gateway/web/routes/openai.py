@@ -9,14 +9,13 @@ from dataclasses import replace
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ollama_gateway.policy.overrides import merge_controls
 from ollama_gateway.protocols.openai import encode as oa_encode
 from ollama_gateway.protocols.openai.decode import decode_chat, decode_completion, decode_embeddings
 from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.service.pipeline import chat_events, embed, generate_events, inline_generate_images, inline_images
 from ollama_gateway.storage.models import ModelRecord
 from ollama_gateway.web.context import RequestContext, Surface, endpoint, json_response
-from ollama_gateway.web.generation import respond
+from ollama_gateway.web.generation import respond, start
 
 OPENAI = Surface("openai", error_body)
 
@@ -28,17 +27,11 @@ def _completion_id(prefix: str) -> str:
 @endpoint(OPENAI, "/v1/chat/completions")
 async def chat_completions(ctx: RequestContext) -> Response:
     """Chat, streamed as SSE chunks or answered as one chat.completion."""
-    key = await ctx.authenticate()
+    await ctx.authenticate()
     request, options = decode_chat(await ctx.json())
-    ctx.extensions["model"] = request.model
-    exchange = await ctx.begin(stream=request.stream)
-    exchange.model_requested = request.model
-    await ctx.admit()
-    resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
-    controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
+    resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
-    exchange.model_upstream = resolved.upstream
     completion_id, created, exclude = _completion_id("chatcmpl"), int(time.time()), bool(controls.exclude_reasoning)
     logprobs = bool(request.logprobs)
     return await respond(
@@ -67,17 +60,11 @@ async def chat_completions(ctx: RequestContext) -> Response:
 @endpoint(OPENAI, "/v1/completions")
 async def completions(ctx: RequestContext) -> Response:
     """Raw completion on /api/generate, streamed or not."""
-    key = await ctx.authenticate()
+    await ctx.authenticate()
     request, options = decode_completion(await ctx.json())
-    ctx.extensions["model"] = request.model
-    exchange = await ctx.begin(stream=request.stream)
-    exchange.model_requested = request.model
-    await ctx.admit()
-    resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
-    controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
+    resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     request = await inline_generate_images(request, ctx.gateway.images)
     request = replace(request, model=resolved.upstream, controls=controls)
-    exchange.model_upstream = resolved.upstream
     completion_id, created, exclude = _completion_id("cmpl"), int(time.time()), bool(controls.exclude_reasoning)
     logprobs = bool(request.logprobs)
     echo = request.prompt if options.echo else None
@@ -109,16 +96,12 @@ async def completions(ctx: RequestContext) -> Response:
 @endpoint(OPENAI, "/v1/embeddings")
 async def embeddings(ctx: RequestContext) -> Response:
     """Embeddings on /api/embed."""
-    key = await ctx.authenticate()
+    await ctx.authenticate()
     request, options = decode_embeddings(await ctx.json())
-    ctx.extensions["model"] = request.model
-    exchange = await ctx.begin()
-    exchange.model_requested = request.model
-    await ctx.admit()
-    resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
-    controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
+    resolved, controls = await start(ctx, request.model, request.controls)
     request = replace(request, model=resolved.upstream, controls=controls)
-    exchange.model_upstream = resolved.upstream
+    exchange = ctx.exchange
+    assert exchange is not None
     exchange.forwarding()
     result = await embed(ctx.gateway.client, request, time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms))
     exchange.usage = result.usage

@@ -9,28 +9,21 @@ from dataclasses import replace
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ollama_gateway.policy.overrides import merge_controls
 from ollama_gateway.protocols.responses import ResponsesStreamEncoder, decode_response_request, encode_response
 from ollama_gateway.service.pipeline import chat_events, inline_images
 from ollama_gateway.web.context import RequestContext, endpoint
-from ollama_gateway.web.generation import respond
+from ollama_gateway.web.generation import respond, start
 from ollama_gateway.web.routes.openai import OPENAI
 
 
 @endpoint(OPENAI, "/v1/responses")
 async def create_response(ctx: RequestContext) -> Response:
     """A Responses API turn, streamed as `response.*` events or answered as one response object."""
-    key = await ctx.authenticate()
+    await ctx.authenticate()
     request, options = decode_response_request(await ctx.json())
-    ctx.extensions["model"] = request.model
-    exchange = await ctx.begin(stream=request.stream)
-    exchange.model_requested = request.model
-    await ctx.admit()
-    resolved = await ctx.gateway.catalog.resolve_fresh(request.model, key)
-    controls = merge_controls(request.controls, resolved.record.overrides, ctx.gateway.defaults)
+    resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
-    exchange.model_upstream = resolved.upstream
     response_id, created = "resp_" + secrets.token_hex(16), int(time.time())
     exclude = bool(controls.exclude_reasoning)
     return await respond(
