@@ -215,3 +215,41 @@ def test_anthropic_prefix_and_bearer_auth(gateway_server: GatewayServer, api_key
         headers={"Authorization": f"Bearer {api_key}"},
     )
     assert response.status_code == 200 and response.json()["type"] == "message"
+
+
+def test_pings_while_the_model_is_silent(start_gateway: Callable[..., GatewayServer], fake_ollama: FakeOllama) -> None:
+    server = start_gateway(ping_interval_sec=0.05)
+    key = server.create_key()
+    release = threading.Event()
+    fake_ollama.script(Reply(content=["late"], hold=release))
+    body = {"model": "llama3.2", "max_tokens": 10, "messages": USER, "stream": True}
+    events: list[str] = []
+    with (
+        httpx.Client(timeout=10) as http,
+        http.stream("POST", server.url + "/v1/messages", json=body, headers={"x-api-key": key}) as response,
+    ):
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                events.append(line.removeprefix("event: "))
+                if events.count("ping") == 2:
+                    release.set()  # two pings arrived before any content: now let the model speak
+    assert events[0] == "message_start"
+    assert events.index("ping") < events.index("content_block_start")
+    assert events[-1] == "message_stop"
+
+
+def test_timeout_is_a_timeout_error(gateway_server: GatewayServer, api_key: str, fake_ollama: FakeOllama) -> None:
+    gateway_server.call(lambda g: g.storage.models.set("llama3.2:latest", overrides={"request_timeout": 200}))
+    gateway_server.call(lambda g: g.catalog.reload())
+    release = threading.Event()
+    fake_ollama.script(Reply(content=["late"], hold=release))
+    try:
+        response = httpx.post(
+            gateway_server.url + "/v1/messages",
+            json={"model": "llama3.2", "max_tokens": 10, "messages": USER},
+            headers={"x-api-key": api_key},
+        )
+    finally:
+        release.set()
+    assert response.status_code == 504
+    assert response.json()["error"]["type"] == "timeout_error"

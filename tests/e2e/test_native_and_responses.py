@@ -126,3 +126,15 @@ def test_responses_tools_and_refusals(client: openai.OpenAI, fake_ollama: FakeOl
     assert [(c.name, json.loads(c.arguments)) for c in calls] == [("lookup", {"q": "x"})]
     with pytest.raises(openai.BadRequestError, match="previous_response_id"):
         client.responses.create(model="llama3.2", input="again", previous_response_id="resp_123")
+
+
+def test_relayed_responses_carry_one_date_and_one_server_header(gateway_server: GatewayServer, api_key: str) -> None:
+    response = httpx.post(
+        gateway_server.url + "/api/chat",
+        json={"model": "llama3.2", "messages": USER, "stream": False},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert response.status_code == 200
+    names = [name.lower() for name, _ in response.headers.raw]
+    assert names.count(b"date") <= 1 and names.count(b"server") <= 1
+    assert response.headers["x-task-id"]

@@ -232,3 +232,18 @@ def test_sdk_sees_the_task_header(tracked: GatewayServer) -> None:
             extra_headers={"X-Task-Id": "sdk-1"},  # type: ignore[arg-type]
         )
         assert raw.headers["X-Task-Id"] == "sdk-1"
+
+
+def test_client_disconnect_fails_the_task(api: Api, fake_ollama: FakeOllama) -> None:
+    release = threading.Event()
+    fake_ollama.script(Reply(content=["a ", "b ", "c "], hold=release, hold_after=1))
+    with api.http.stream(
+        "POST", "/v1/chat/completions", json={**CHAT, "stream": True}, headers={"X-Task-Id": "gone-1"}
+    ) as response:
+        assert any(line.startswith("data:") for line in response.iter_lines())
+    try:
+        fake_ollama.wait_disconnect_sync(timeout=5)  # the upstream request was cancelled
+    finally:
+        release.set()
+    doc = api.wait("gone-1", lambda d: d["state"] == "FAILED")
+    assert doc["message"] == "client disconnected"

@@ -61,7 +61,9 @@ class GatewayServer:
         return self
 
     def stop(self) -> None:
-        """Shut down gracefully (lifespan shutdown flushes usage and task states)."""
+        """Shut down gracefully (lifespan shutdown flushes usage and task states); stopping twice is fine."""
+        if not self._thread.is_alive():
+            return
         self._server.should_exit = True
         self._thread.join(timeout=30)
         self._sock.close()
