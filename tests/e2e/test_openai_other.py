@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 import openai
 import pytest
@@ -83,3 +85,14 @@ def test_health_probes(gateway_server: GatewayServer) -> None:
     ready = httpx.get(gateway_server.url + "/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["ollama"] == "ok"
+
+
+def test_catalog_refreshes_on_a_schedule(start_gateway: Callable[..., GatewayServer], fake_ollama: FakeOllama) -> None:
+    server = start_gateway(models_cache_seconds=0.05, catalog_refresh_seconds=0.1)
+    with openai.OpenAI(base_url=server.url + "/v1", api_key=server.create_key(), max_retries=0) as sdk:
+        assert "phi4:latest" not in {m.id for m in sdk.models.list()}
+        fake_ollama.add_model("phi4", capabilities=["completion"])
+        deadline = time.monotonic() + 5
+        while "phi4:latest" not in {m.id for m in sdk.models.list()}:  # /v1/models never triggers a refresh
+            assert time.monotonic() < deadline, "the scheduled refresh never picked up the new model"
+            time.sleep(0.05)  # polling a condition with a deadline
