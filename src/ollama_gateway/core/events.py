@@ -6,8 +6,9 @@ Every response, streamed or not, is a sequence of these; non-streaming responses
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ollama_gateway.core.messages import ToolCall
 from ollama_gateway.core.usage import Usage
@@ -68,3 +69,10 @@ class Finished:
 
 
 Event = ThinkingDelta | TextDelta | ToolCallEvent | LogprobsDelta | Finished
+
+
+async def close_stream(stream: AsyncIterator[Any]) -> None:
+    """Close an async iterator that can be closed; for a generator this unwinds it (and its upstream request)."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

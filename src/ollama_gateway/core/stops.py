@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from ollama_gateway.core.events import Event, Finished, TextDelta, ThinkingDelta
+from ollama_gateway.core.events import Event, Finished, TextDelta, ThinkingDelta, close_stream
 from ollama_gateway.core.usage import Usage
 
 
@@ -74,6 +74,4 @@ async def apply_stops(
             else:
                 yield event
     finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await close_stream(events)

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ollama_gateway.core.events import Event, Finished, LogprobsDelta
 from ollama_gateway.core.usage import Usage
-from ollama_gateway.errors import CancelledError, GatewayError, UpstreamStatusError, UpstreamTimeoutError
+from ollama_gateway.errors import GatewayError
 from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.storage.usage import UsageRecord
 
@@ -21,11 +21,8 @@ class TaskObserver(Protocol):
     def forwarding(self) -> None:
         """The request is on its way to Ollama."""
 
-    def succeed(self) -> None:
-        """The request completed."""
-
-    def fail(self, reason: str) -> None:
-        """The request failed for `reason`."""
+    def finish(self, exc: BaseException | None = None) -> None:
+        """The request completed (None) or failed with `exc`."""
 
 
 @dataclass(slots=True)
@@ -90,20 +87,6 @@ class Exchange:
                 )
             )
         if self.task is not None:
-            if error is None:
-                self.task.succeed()
-            else:
-                self.task.fail(task_failure_reason(error))
+            self.task.finish(error)
         for listener in self.on_finish:
             listener(self, error)
-
-
-def task_failure_reason(error: GatewayError) -> str:
-    """The task message for a failure: Ollama's status and text when it gave one."""
-    if isinstance(error, UpstreamStatusError):
-        return f"upstream status {error.upstream_status}: {error.message}"
-    if isinstance(error, CancelledError):
-        return error.message
-    if isinstance(error, UpstreamTimeoutError):
-        return f"timeout: {error.message}"
-    return error.message

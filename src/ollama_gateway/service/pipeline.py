@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from ollama_gateway.core.embeddings import EmbedResult
-from ollama_gateway.core.events import Event
+from ollama_gateway.core.events import Event, close_stream
 from ollama_gateway.core.messages import ImagePart, Message, Part
 from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequest
 from ollama_gateway.core.stops import apply_stops
@@ -64,7 +64,7 @@ async def _objects_to_events(
             for event in decoder.decode(obj):
                 yield event
     finally:
-        await objects.aclose()  # type: ignore[attr-defined]
+        await close_stream(objects)
 
 
 async def inline_images(messages: tuple[Message, ...], fetcher: ImageFetcher) -> tuple[Message, ...]:

@@ -69,7 +69,7 @@ class OllamaClient:
 
         Closing the iterator early closes the connection, which is how Ollama learns to stop generating.
         """
-        async with self._post(path, body, time_limit) as response:
+        async with self._send("POST", path, body, time_limit) as response:
             decoder = NDJSONDecoder()
             try:
                 async for chunk in response.content.iter_any():
@@ -111,9 +111,6 @@ class OllamaClient:
             raise UpstreamTimeoutError(f"Ollama did not answer within {time_limit} s") from exc
         except aiohttp.ClientConnectionError as exc:
             raise UpstreamUnavailableError(f"cannot reach Ollama at {self.base_url}: {_describe(exc)}") from exc
-
-    def _post(self, path: str, body: dict[str, Any], time_limit: float | None) -> Any:
-        return self._send("POST", path, body, time_limit)
 
     @asynccontextmanager
     async def _send(

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from ollama_gateway.core.events import Event
+from ollama_gateway.core.events import Event, close_stream
 from ollama_gateway.errors import CancelledError, GatewayError, InternalError
 from ollama_gateway.protocols.base import StreamEncoder
 
@@ -135,10 +135,8 @@ async def watch_disconnect(receive: Receive, main: asyncio.Task[Any], disconnect
 
 
 async def _close(events: AsyncIterator[Event]) -> None:
-    aclose = getattr(events, "aclose", None)
-    if aclose is not None:
-        with contextlib.suppress(Exception):
-            await aclose()
+    with contextlib.suppress(Exception):
+        await close_stream(events)
 
 
 async def prefetch(events: AsyncIterator[Event], grace_seconds: float) -> AsyncIterator[Event]:

@@ -13,20 +13,18 @@ from ollama_gateway.core.events import (
     ToolCallEvent,
 )
 from ollama_gateway.core.results import ChatResult
-from ollama_gateway.errors import GatewayError
-from ollama_gateway.protocols.framing import SSE_COMMENT_PING, sse_json
+from ollama_gateway.protocols.framing import sse_json
 from ollama_gateway.protocols.openai.shapes import (
-    DONE_FRAME,
     SSE_MEDIA_TYPE,
+    SseTail,
     chat_logprobs,
-    error_frame,
     finish_reason,
     tool_call_body,
     usage_body,
 )
 
 
-class ChatStreamEncoder:
+class ChatStreamEncoder(SseTail):
     """Streams `chat.completion.chunk` frames; one id and one `created` for every chunk."""
 
     media_type: str = SSE_MEDIA_TYPE
@@ -48,7 +46,6 @@ class ChatStreamEncoder:
         self._exclude_reasoning = exclude_reasoning
         self._logprobs = logprobs
         self._calls = 0
-        self._failed = False
 
     def _chunk(
         self, delta: dict[str, Any], *, finish: str | None = None, logprobs: dict[str, Any] | None = None
@@ -100,19 +97,6 @@ class ChatStreamEncoder:
                         }
                     )
                 return frames
-
-    def on_error(self, error: GatewayError) -> bytes:
-        """An `{"error": ...}` frame, which the openai SDK raises as APIError; nothing follows it."""
-        self._failed = True
-        return error_frame(error)
-
-    def on_end(self) -> bytes:
-        """`data: [DONE]`, unless the stream failed."""
-        return b"" if self._failed else DONE_FRAME
-
-    def on_idle(self) -> bytes:
-        """An SSE comment, which every client skips."""
-        return SSE_COMMENT_PING
 
 
 def encode_chat_completion(

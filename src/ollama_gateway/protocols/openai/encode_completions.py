@@ -19,13 +19,11 @@ from ollama_gateway.core.events import (
     ToolCallEvent,
 )
 from ollama_gateway.core.results import ChatResult
-from ollama_gateway.errors import GatewayError
-from ollama_gateway.protocols.framing import SSE_COMMENT_PING, sse_json
+from ollama_gateway.protocols.framing import sse_json
 from ollama_gateway.protocols.openai.shapes import (
-    DONE_FRAME,
     SSE_MEDIA_TYPE,
+    SseTail,
     completion_logprobs,
-    error_frame,
     tool_call_body,
     usage_body,
 )
@@ -42,7 +40,7 @@ def _finish(reason: StopReason | None) -> Literal["stop", "length"]:
     return COMPLETION_FINISH_REASONS[reason] if reason is not None else "stop"
 
 
-class CompletionStreamEncoder:
+class CompletionStreamEncoder(SseTail):
     """Streams `text_completion` chunks: text deltas, a final chunk with `finish_reason`, usage when asked."""
 
     media_type: str = SSE_MEDIA_TYPE
@@ -67,7 +65,6 @@ class CompletionStreamEncoder:
         self._echo = echo
         self._offset = len(echo) if echo else 0
         self._calls = 0
-        self._failed = False
 
     def _chunk(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
         body = {
@@ -112,19 +109,6 @@ class CompletionStreamEncoder:
                 if self._include_usage:
                     frames += self._chunk([], usage=usage_body(usage))
                 return frames
-
-    def on_error(self, error: GatewayError) -> bytes:
-        """An `{"error": ...}` frame, which the openai SDK raises as APIError; nothing follows it."""
-        self._failed = True
-        return error_frame(error)
-
-    def on_end(self) -> bytes:
-        """`data: [DONE]`, unless the stream failed."""
-        return b"" if self._failed else DONE_FRAME
-
-    def on_idle(self) -> bytes:
-        """An SSE comment, which every client skips."""
-        return SSE_COMMENT_PING
 
 
 def encode_completion(

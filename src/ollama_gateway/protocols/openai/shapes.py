@@ -11,7 +11,7 @@ from ollama_gateway.core.events import StopReason, TokenLogprob
 from ollama_gateway.core.messages import ToolCall
 from ollama_gateway.core.usage import Usage
 from ollama_gateway.errors import GatewayError
-from ollama_gateway.protocols.framing import sse_json
+from ollama_gateway.protocols.framing import SSE_COMMENT_PING, sse_json
 from ollama_gateway.protocols.openai.errors import error_body
 
 FinishReason = Literal["stop", "length", "tool_calls"]
@@ -100,3 +100,22 @@ def error_frame(err: GatewayError) -> bytes:
     """`data: {"error": {...}}`: the openai SDK raises APIError when a stream frame carries `error`."""
     _, body = error_body(err)
     return sse_json(body)
+
+
+class SseTail:
+    """The end every OpenAI SSE stream shares: `data: [DONE]` unless an error frame was sent, and pings."""
+
+    _failed = False
+
+    def on_error(self, error: GatewayError) -> bytes:
+        """An `{"error": ...}` frame, which the openai SDK raises as APIError; nothing follows it."""
+        self._failed = True
+        return error_frame(error)
+
+    def on_end(self) -> bytes:
+        """`data: [DONE]`, unless the stream failed."""
+        return b"" if self._failed else DONE_FRAME
+
+    def on_idle(self) -> bytes:
+        """An SSE comment, which every client skips."""
+        return SSE_COMMENT_PING

@@ -9,7 +9,7 @@ from dataclasses import replace
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ollama_gateway.core.events import Event, Finished
+from ollama_gateway.core.events import Event, Finished, close_stream
 from ollama_gateway.core.requests import ChatRequest
 from ollama_gateway.core.usage import Usage
 from ollama_gateway.protocols.anthropic import (
@@ -80,9 +80,7 @@ async def _with_prompt_estimate(events: AsyncIterator[Event], estimate: int) -> 
                 event = replace(event, usage=Usage(estimate, event.usage.completion_tokens))
             yield event
     finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await close_stream(events)
 
 
 def routes() -> list[Route]:
