@@ -95,3 +95,22 @@ rate_counters = sa.Table(
     sa.Column("count", sa.BigInteger, nullable=False),
     sa.Index(None, "window_start"),
 )
+
+# Ollama hosts behind the gateway, shared by every replica. OLLAMA_URL / OLLAMA_URLS add hosts that live only in
+# the settings; rows here are the ones added from the admin UI or the CLI.
+ollama_hosts = sa.Table(
+    "ollama_hosts",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("weight", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("max_concurrent", sa.Integer, nullable=True),
+    sa.Column("auth_header", sa.Text, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("draining", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "url", unique=True),
+)
