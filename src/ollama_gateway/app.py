@@ -15,17 +15,19 @@ from ollama_gateway.errors import MethodNotAllowedError, NotFoundError
 from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.settings import Settings, load_settings
+from ollama_gateway.upstream.port import HostFactory
 from ollama_gateway.web.context import json_response
 from ollama_gateway.web.routes import anthropic, health, native, openai, responses, tasks
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the app; the gateway's connections open in the lifespan, not here."""
+def create_app(settings: Settings | None = None, host_factory: HostFactory | None = None) -> Starlette:
+    """Build the app; the gateway's connections open in the lifespan, not here. `host_factory` swaps the Ollama
+    hosts for stand-ins (tests)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        gateway = await Gateway.open(settings)
+        gateway = await Gateway.open(settings, host_factory)
         app.state.gateway = gateway
         try:
             await prepare_admin(app, gateway)

@@ -19,7 +19,14 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:11434", validation_alias=AliasChoices("OLLAMA_URL", "UPSTREAM_BASE", "ollama_url")
     )
     upstream_connect_timeout: float = 5.0
-    upstream_max_connections: int = 256
+    upstream_max_connections: int = 256  # per host: the pool size of each host's keep-alive connections
+
+    # Fleet: several Ollama hosts (OLLAMA_URLS, plus the hosts stored from the admin UI / CLI)
+    ollama_urls: str | None = None
+    ollama_max_concurrent: int = Field(default=4, ge=1)  # per host, for hosts from the settings
+    host_probe_seconds: float = Field(default=5.0, gt=0)
+    queue_max: int = Field(default=1000, ge=0)
+    queue_timeout_seconds: float = Field(default=300.0, gt=0)
     request_timeout_ms: int = 600_000
     models_cache_seconds: float = 10.0
     catalog_refresh_seconds: float = 60.0

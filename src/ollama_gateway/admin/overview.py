@@ -84,9 +84,10 @@ async def top_lists(gateway: Gateway, range_name: str) -> tuple[list[Total], lis
 
 async def ollama_state(gateway: Gateway) -> dict[str, Any]:
     """Whether Ollama answers, its version, and the catalog's last refresh error."""
-    state: dict[str, Any] = {"url": gateway.client.base_url, "refresh_error": gateway.catalog.last_refresh_error}
+    urls = ", ".join(c.url for c in gateway.upstream.configs)
+    state: dict[str, Any] = {"url": urls, "refresh_error": gateway.catalog.last_refresh_error}
     try:
-        answer = await gateway.client.request_json("GET", "/api/version", time_limit=3)
+        answer = await gateway.upstream.version()
     except GatewayError as exc:
         return {**state, "ok": False, "error": exc.message}
-    return {**state, "ok": True, "version": str((answer or {}).get("version", "unknown"))}
+    return {**state, "ok": True, "version": str(answer.get("version", "unknown"))}

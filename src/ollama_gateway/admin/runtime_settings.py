@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 import orjson
 
 from ollama_gateway.errors import GatewayError, InvalidRequestError
+from ollama_gateway.service.hosts import sync_hosts
 from ollama_gateway.service.runtime import Gateway
-from ollama_gateway.upstream.client import OllamaClient
+from ollama_gateway.upstream.hosts import HostConfig
 from ollama_gateway.upstream.images import ImageFetcher
+from ollama_gateway.upstream.ollama_host import OllamaHost
 
 RUNTIME_KEY = "admin.runtime_settings"
 MIN_TIMEOUT_MS = 1_000
@@ -32,7 +34,7 @@ class RuntimeSettings:
 def current(gateway: Gateway) -> RuntimeSettings:
     """What the running gateway uses now."""
     return RuntimeSettings(
-        ollama_url=gateway.client.base_url,
+        ollama_url=gateway.settings.ollama_url,
         request_timeout_ms=gateway.settings.request_timeout_ms,
         image_fetch_enabled=gateway.images.enabled,
         image_fetch_allow_private=gateway.images.allow_private,
@@ -92,9 +94,10 @@ async def save(gateway: Gateway, settings: RuntimeSettings) -> None:
 
 async def apply(gateway: Gateway, settings: RuntimeSettings) -> None:
     """Make the running gateway use `settings`: new requests see them at once, in-flight ones finish as they were."""
-    gateway.client.base_url = settings.ollama_url
-    if settings.request_timeout_ms != gateway.settings.request_timeout_ms:
-        gateway.settings = gateway.settings.model_copy(update={"request_timeout_ms": settings.request_timeout_ms})
+    changes = {"ollama_url": settings.ollama_url, "request_timeout_ms": settings.request_timeout_ms}
+    if any(getattr(gateway.settings, name) != value for name, value in changes.items()):
+        gateway.settings = gateway.settings.model_copy(update=changes)
+    await sync_hosts(gateway.upstream, gateway.settings, gateway.storage)
     gateway.images.enabled = settings.image_fetch_enabled
     if settings.image_fetch_allow_private != gateway.images.allow_private:
         # The address guard lives in the fetcher's resolver, so a new fetcher replaces the old one;
@@ -111,13 +114,13 @@ async def apply(gateway: Gateway, settings: RuntimeSettings) -> None:
 
 async def probe(url: str, connect_timeout: float = 3.0) -> dict[str, Any]:
     """Ask the Ollama at `url` for its version: `{"ok": true, "version": ...}` or `{"ok": false, "error": ...}`."""
-    client = OllamaClient(check_url(url), connect_timeout=connect_timeout, max_connections=1)
-    await client.start()
+    host = OllamaHost(HostConfig(id="probe", url=check_url(url)), connect_timeout=connect_timeout, max_connections=1)
+    await host.start()
     try:
-        answer = await client.request_json("GET", "/api/version", time_limit=connect_timeout + 2)
+        answer = await host.version(time_limit=connect_timeout + 2)
     except GatewayError as exc:
-        return {"ok": False, "url": client.base_url, "error": exc.message}
+        return {"ok": False, "url": host.base_url, "error": exc.message}
     finally:
         with contextlib.suppress(Exception):
-            await client.close()
-    return {"ok": True, "url": client.base_url, "version": str((answer or {}).get("version", "unknown"))}
+            await host.close()
+    return {"ok": True, "url": host.base_url, "version": str(answer.get("version", "unknown"))}

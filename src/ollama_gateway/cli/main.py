@@ -8,6 +8,7 @@ import os
 import click
 
 from ollama_gateway.cli.admin import admin
+from ollama_gateway.cli.hosts import hosts
 from ollama_gateway.cli.keys import keys
 from ollama_gateway.cli.models import models
 from ollama_gateway.cli.usage import usage
@@ -61,6 +62,7 @@ def migrate() -> None:
 
 
 cli.add_command(keys)
+cli.add_command(hosts)
 cli.add_command(models)
 cli.add_command(usage)
 cli.add_command(admin)

@@ -13,9 +13,10 @@ from ollama_gateway.cli.common import echo_json, echo_table, plain, with_storage
 from ollama_gateway.errors import GatewayError
 from ollama_gateway.policy.overrides import validate_overrides
 from ollama_gateway.service.catalog import ModelCatalog
+from ollama_gateway.service.hosts import wanted_hosts
 from ollama_gateway.settings import load_settings
 from ollama_gateway.storage import ModelRecord, Storage
-from ollama_gateway.upstream.client import OllamaClient
+from ollama_gateway.upstream.fleet import Fleet
 
 
 @dataclass(slots=True)
@@ -114,11 +115,11 @@ def refresh() -> None:
     settings = load_settings()
 
     async def run(storage: Storage) -> CatalogChanges:
-        client = OllamaClient(settings.ollama_url, connect_timeout=settings.upstream_connect_timeout)
-        await client.start()
+        fleet = Fleet(await wanted_hosts(settings, storage), settings)
+        await fleet.start()
         try:
             catalog = ModelCatalog(
-                client,
+                fleet,
                 storage.models,
                 reload_seconds=settings.models_cache_seconds,
                 refresh_seconds=settings.catalog_refresh_seconds,
@@ -131,7 +132,7 @@ def refresh() -> None:
                 raise click.ClickException(f"models not refreshed: {exc.message}") from exc
             return catalog_changes(before, after)
         finally:
-            await client.close()
+            await fleet.close()
 
     changes = with_storage(run)
     for label, names in (("added", changes.added), ("removed", changes.removed), ("updated", changes.updated)):

@@ -14,7 +14,7 @@ from typing import Any
 from ollama_gateway.errors import GatewayError, NotFoundError, PermissionDeniedError
 from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.storage.models import CatalogEntry, ModelRecord, ModelStore, name_variants
-from ollama_gateway.upstream.client import OllamaClient
+from ollama_gateway.upstream.port import Upstream
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ class ResolvedModel:
 class ModelCatalog:
     """Keeps an in-memory view of the catalog; reloads it from the store and refreshes it from Ollama."""
 
-    def __init__(self, client: OllamaClient, store: ModelStore, *, reload_seconds: float, refresh_seconds: float):
-        self._client = client
+    def __init__(self, upstream: Upstream, store: ModelStore, *, reload_seconds: float, refresh_seconds: float):
+        self._upstream = upstream
         self._store = store
         self._reload_seconds = reload_seconds
         self._refresh_seconds = refresh_seconds
@@ -72,8 +72,7 @@ class ModelCatalog:
         """Ask Ollama for its models (and capabilities of new ones) and sync them into the store."""
         async with self._lock:
             try:
-                tags = await self._client.request_json("GET", "/api/tags", time_limit=15)
-                entries = [await self._entry(raw) for raw in (tags or {}).get("models") or []]
+                entries = [await self._entry(raw) for raw in await self._upstream.models()]
             except GatewayError as exc:
                 self.last_refresh_error = exc.message
                 log.warning("model catalog refresh failed: %s", exc.message)
@@ -131,8 +130,8 @@ class ModelCatalog:
             if known is not None and known.capabilities and _same_version(known, raw):
                 capabilities = list(known.capabilities)
             else:
-                shown = await self._client.request_json("POST", "/api/show", {"model": name}, time_limit=15)
-                capabilities = (shown or {}).get("capabilities") or []
+                shown = await self._upstream.show(name)
+                capabilities = shown.get("capabilities") or []
         return CatalogEntry(
             name=name,
             size=raw.get("size"),

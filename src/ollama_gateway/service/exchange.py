@@ -18,6 +18,9 @@ from ollama_gateway.storage.usage import UsageRecord
 class TaskObserver(Protocol):
     """The part of a task handle an exchange drives."""
 
+    def queued(self, ahead: int) -> None:
+        """The request waits in the gateway's queue with `ahead` requests before it."""
+
     def forwarding(self) -> None:
         """The request is on its way to Ollama."""
 
@@ -44,6 +47,11 @@ class Exchange:
     usage: Usage = field(default_factory=Usage)
     finished: bool = False
     on_finish: list[Callable[[Exchange, GatewayError | None], None]] = field(default_factory=list)
+
+    def queued(self, ahead: int) -> None:
+        """Mark the request as waiting for a free Ollama host."""
+        if self.task is not None:
+            self.task.queued(ahead)
 
     def forwarding(self) -> None:
         """Mark the request as sent upstream."""

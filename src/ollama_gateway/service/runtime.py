@@ -10,13 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 from ollama_gateway.service.auth import KeyAuthenticator
 from ollama_gateway.service.catalog import ModelCatalog
+from ollama_gateway.service.hosts import sync_hosts_forever, wanted_hosts
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
 from ollama_gateway.tasks import open_task_store
 from ollama_gateway.tasks.store import TaskStore
 from ollama_gateway.tasks.tracker import TaskTracker
-from ollama_gateway.upstream.client import OllamaClient
+from ollama_gateway.upstream.fleet import Fleet
+from ollama_gateway.upstream.port import HostFactory
 from ollama_gateway.upstream.images import ImageFetcher
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,10 @@ USAGE_PRUNE_SECONDS = 3600.0
 
 @dataclass(slots=True)
 class Gateway:
-    """Everything a request needs: upstream client, image fetcher, stores, catalog, auth, usage and tasks."""
+    """Everything a request needs: the upstream port, image fetcher, stores, catalog, auth, usage and tasks."""
 
     settings: Settings
-    client: OllamaClient
+    upstream: Fleet
     images: ImageFetcher
     storage: Storage
     auth: KeyAuthenticator
@@ -39,17 +41,14 @@ class Gateway:
     tracker: TaskTracker
     limiter: KeyLimiter
     retention: asyncio.Task[None] | None = None
+    host_sync: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, settings: Settings) -> Gateway:
+    async def open(cls, settings: Settings, host_factory: HostFactory | None = None) -> Gateway:
         """Open storage (migrating it), the upstream pool, the task store, and load the model catalog."""
         storage = await open_storage(settings.sqlalchemy_url)
-        client = OllamaClient(
-            settings.ollama_url,
-            connect_timeout=settings.upstream_connect_timeout,
-            max_connections=settings.upstream_max_connections,
-        )
-        await client.start()
+        upstream = Fleet(await wanted_hosts(settings, storage), settings, host_factory)
+        await upstream.start()
         images = ImageFetcher(
             allow_private=settings.image_fetch_allow_private,
             max_bytes=settings.image_max_bytes,
@@ -61,14 +60,14 @@ class Gateway:
         task_store = open_task_store(settings)
         tracker = TaskTracker(task_store, settings)
         catalog = ModelCatalog(
-            client,
+            upstream,
             storage.models,
             reload_seconds=settings.models_cache_seconds,
             refresh_seconds=settings.catalog_refresh_seconds,
         )
         gateway = cls(
             settings=settings,
-            client=client,
+            upstream=upstream,
             images=images,
             storage=storage,
             auth=KeyAuthenticator(storage.keys),
@@ -82,6 +81,7 @@ class Gateway:
             gateway.retention = asyncio.create_task(
                 prune_usage_forever(storage, settings.usage_retention_days), name="usage-retention"
             )
+        gateway.host_sync = asyncio.create_task(sync_hosts_forever(upstream, settings, storage), name="host-sync")
         await catalog.start()
         return gateway
 
@@ -90,15 +90,16 @@ class Gateway:
         await self.catalog.close()
         await self.tracker.close()
         await self.task_store.close()
-        if self.retention is not None:
-            self.retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.retention
+        for loop in (self.retention, self.host_sync):
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
         await self.limiter.close()
         with contextlib.suppress(Exception):
             await self.usage.close()
         await self.images.close()
-        await self.client.close()
+        await self.upstream.close()
         await self.storage.close()
 
     @property

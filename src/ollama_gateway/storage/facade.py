@@ -7,6 +7,7 @@ from typing import Any
 
 from ollama_gateway.storage.counters import CounterStore
 from ollama_gateway.storage.database import Database
+from ollama_gateway.storage.hosts import HostStore
 from ollama_gateway.storage.keys import KeyStore
 from ollama_gateway.storage.kv import SettingsStore
 from ollama_gateway.storage.models import ModelStore
@@ -24,6 +25,7 @@ class Storage:
         self.usage = UsageStore(database.engine)
         self.kv = SettingsStore(database.engine)
         self.counters = CounterStore(database.engine)
+        self.hosts = HostStore(database.engine)
 
     @property
     def dialect(self) -> str:

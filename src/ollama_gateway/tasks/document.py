@@ -26,6 +26,7 @@ FORWARDING: Final[tuple[TaskState, str, str]] = ("RUNNING", "forwarding", "forwa
 STREAMING: Final[tuple[TaskState, str, str]] = ("RUNNING", "streaming", "stream alive")
 DONE: Final[tuple[TaskState, str, str]] = ("SUCCESS", "done", "completed")
 ERROR_STAGE: Final = "error"
+QUEUED_STAGE: Final = "queued"
 
 TASK_ID_HEADER: Final = "X-Task-Id"
 TASK_ID_MAX_LENGTH: Final = 128

@@ -17,6 +17,7 @@ from ollama_gateway.tasks.document import (
     DONE,
     ERROR_STAGE,
     FORWARDING,
+    QUEUED_STAGE,
     STREAMING,
     TaskDocument,
     TaskState,
@@ -69,6 +70,11 @@ class TaskHandle:
     def done(self) -> bool:
         """True once SUCCESS or FAILED was recorded; later calls are ignored."""
         return self._state not in ACTIVE_STATES
+
+    def queued(self, ahead: int) -> None:
+        """PENDING/queued with the number of requests ahead of this one; each new position is recorded."""
+        if self._state == "PENDING":
+            self._record("PENDING", QUEUED_STAGE, f"queued: {ahead} ahead")
 
     def forwarding(self) -> None:
         """RUNNING/forwarding, and start the heartbeat timer (RUNNING/streaming every heartbeat_sec)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +13,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ollama_gateway.core.messages import Message
 from ollama_gateway.errors import CancelledError, GatewayError, InternalError, RateLimitError
 from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.tasks.document import new_task_id, validate_task_id
+from ollama_gateway.upstream.affinity import conversation_key
+from ollama_gateway.upstream.port import Placement
 from ollama_gateway.web.auth import presented_key
 from ollama_gateway.web.body import read_json
 
@@ -92,6 +95,17 @@ class RequestContext:
         """Count the request against its key's rpm, tpm and budget: a 429 when a limit is reached."""
         if self.key is not None:
             await self.gateway.limiter.admit(self.key)
+
+    def placement(self, model: str, messages: Sequence[Message] = ()) -> Placement:
+        """Where the fleet may send this request: fair-queued by key, kept with its conversation, tracked."""
+        exchange = self.exchange
+        assert exchange is not None, "begin() the exchange before placing the request"
+        return Placement(
+            owner=self.key.id if self.key is not None else "",
+            affinity=conversation_key(model, messages) if messages else None,
+            on_queued=exchange.queued,
+            on_dispatched=exchange.forwarding,
+        )
 
     def _cancel(self, task: asyncio.Task[Any]) -> None:
         self.cancel_requested = True

@@ -48,7 +48,6 @@ async def respond(
     """Stream `events` through the encoder, or fold them and encode one body: one event source, two shapes."""
     exchange = ctx.exchange
     assert exchange is not None, "begin() the exchange before responding"
-    exchange.forwarding()
     observed = exchange.observe(events)
     if stream:
         grace = min(FIRST_CHUNK_GRACE_SECONDS, ctx.gateway.settings.ping_interval_sec)

@@ -15,11 +15,8 @@ from ollama_gateway.errors import CancelledError, GatewayError, UpstreamStatusEr
 from ollama_gateway.protocols.framing import NDJSONDecoder
 from ollama_gateway.protocols.ollama.decode import usage_of
 from ollama_gateway.service.exchange import Exchange
-from ollama_gateway.upstream.client import OllamaClient
+from ollama_gateway.upstream.port import Placement, Upstream
 from ollama_gateway.web.streaming import watch_disconnect
-
-# Upstream headers worth passing on; the server adds its own date and server headers (never two of each).
-_RELAYED_HEADERS = ("content-type",)
 
 
 class RelayResponse(Response):
@@ -27,11 +24,12 @@ class RelayResponse(Response):
 
     def __init__(
         self,
-        client: OllamaClient,
-        method: str,
+        upstream: Upstream,
         path: str,
-        body: bytes | None,
+        body: bytes,
         *,
+        model: str,
+        placement: Placement,
         exchange: Exchange | None,
         headers: dict[str, str],
         time_limit: float | None,
@@ -41,7 +39,8 @@ class RelayResponse(Response):
         self.background = None
         self.body = b""
         self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        self._client, self._method, self._path, self._payload = client, method, path, body
+        self._upstream, self._path, self._payload = upstream, path, body
+        self._model, self._placement = model, placement
         self._exchange, self._time_limit, self._error_body = exchange, time_limit, error_body
         self._decoder = NDJSONDecoder()
         self._error: GatewayError | None = None
@@ -70,13 +69,15 @@ class RelayResponse(Response):
 
     async def _relay(self, send: Send) -> None:
         try:
-            async with self._client.raw(self._method, self._path, self._payload, time_limit=self._time_limit) as up:
+            async with self._upstream.relay(
+                self._path, self._payload, model=self._model, time_limit=self._time_limit, placement=self._placement
+            ) as up:
+                # Only Ollama's content type is passed on; the server adds its own date and server headers.
                 headers = list(self.raw_headers)
-                headers += [
-                    (k.lower().encode(), v.encode()) for k, v in up.headers.items() if k.lower() in _RELAYED_HEADERS
-                ]
+                if up.content_type:
+                    headers.append((b"content-type", up.content_type.encode("latin-1")))
                 await send({"type": "http.response.start", "status": up.status, "headers": headers})
-                async for chunk in up.content.iter_any():
+                async for chunk in up.chunks:
                     self._observe(chunk, up.status)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 self._observe(b"", up.status, final=True)

@@ -100,28 +100,33 @@ async def delete_model(request: Request) -> Response:
     """DELETE /admin/api/models/{name}: delete it from Ollama, then refresh the catalog."""
     gateway = admin_state(request).gateway
     name = _name(request.path_params["name"])
-    await gateway.client.request_json("DELETE", "/api/delete", {"model": name}, time_limit=60)
+    host = request.query_params.get("host") or None
+    results = await gateway.upstream.delete(name, host=host)
     await _refresh_quietly(gateway)
-    return json_response({"deleted": name})
+    return json_response({"deleted": name, "hosts": results})
 
 
 @api
 async def pull_model(request: Request) -> Response:
     """POST /admin/api/models/pull `{"model": name}`: Ollama's progress relayed as NDJSON, then a catalog refresh."""
     gateway = admin_state(request).gateway
-    name = _name((await json_object(request)).get("model"))
-    return StreamingResponse(_pull_lines(gateway, name), media_type="application/x-ndjson")
+    body = await json_object(request)
+    name = _name(body.get("model"))
+    host = body.get("host") or None
+    if host is not None:
+        gateway.upstream.host(str(host))  # 404 before the stream starts
+    return StreamingResponse(_pull_lines(gateway, name, host), media_type="application/x-ndjson")
 
 
-async def _pull_lines(gateway: Gateway, name: str) -> AsyncIterator[bytes]:
+async def _pull_lines(gateway: Gateway, name: str, host: str | None) -> AsyncIterator[bytes]:
+    labels = {c.id: c.label for c in gateway.upstream.configs}
     try:
-        async for event in gateway.client.objects("/api/pull", {"model": name, "stream": True}):
-            if not isinstance(event, dict):
-                continue
+        async for progress in gateway.upstream.pull(name, host=host):
+            event = progress.event
             if event.get("status") == "success":
                 await _refresh_quietly(gateway)
-            yield orjson.dumps(_progress(event)) + b"\n"
-            if "error" in event:
+            yield orjson.dumps({**_progress(event), "host": labels.get(progress.host, progress.host)}) + b"\n"
+            if "error" in event and host is not None:
                 return
     except GatewayError as exc:
         yield orjson.dumps({"error": exc.message}) + b"\n"

@@ -40,7 +40,14 @@ async def messages(ctx: RequestContext) -> Response:
     message_id = "msg_" + secrets.token_hex(12)
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)
     events = _with_prompt_estimate(
-        chat_events(ctx.gateway.client, request, time_limit=time_limit, prompt_estimate=estimate), estimate
+        chat_events(
+            ctx.gateway.upstream,
+            request,
+            time_limit=time_limit,
+            prompt_estimate=estimate,
+            placement=ctx.placement(request.model, request.messages),
+        ),
+        estimate,
     )
     return await respond(
         ctx,

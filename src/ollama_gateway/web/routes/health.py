@@ -21,15 +21,29 @@ async def readyz(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     checks: dict[str, str] = {}
     checks["database"] = "ok" if await gateway.storage.ping() else "unreachable"
-    try:
-        version = await gateway.client.request_json("GET", "/api/version", time_limit=3)
+    hosts: dict[str, str] = {}
+    for state in gateway.upstream.states():
+        if not state.config.enabled:
+            hosts[state.config.label] = "disabled"
+        elif state.routable:
+            hosts[state.config.label] = "draining" if state.config.draining else "ok"
+        else:
+            hosts[state.config.label] = f"unreachable: {state.error or state.breaker}"
+    healthy = [s for s in gateway.upstream.states() if s.routable]
+    if healthy:
         checks["ollama"] = "ok"
-        checks["ollama_version"] = str((version or {}).get("version", "unknown"))
-    except GatewayError as exc:
-        checks["ollama"] = f"unreachable: {exc.message}"
+        checks["ollama_version"] = healthy[0].version or "unknown"
+    else:
+        try:  # no probe has succeeded yet: ask now, so a host that just came back counts
+            version = await gateway.upstream.version()
+            checks["ollama"] = "ok"
+            checks["ollama_version"] = str(version.get("version", "unknown"))
+        except GatewayError as exc:
+            checks["ollama"] = f"unreachable: {exc.message}"
     checks["task_store"] = "ok" if gateway.task_store.healthy else "degraded"
     ready = checks["database"] == "ok" and checks["ollama"] == "ok"
-    return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+    body = {"status": "ready" if ready else "not ready", "checks": checks, "hosts": hosts}
+    return json_response(body, 200 if ready else 503)
 
 
 def routes() -> list[Route]:

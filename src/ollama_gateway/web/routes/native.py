@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ollama_gateway.core.messages import Message, Role, TextPart
 from ollama_gateway.core.requests import GenerationControls
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.policy.overrides import merge_native
@@ -18,6 +19,8 @@ from ollama_gateway.web.generation import start
 from ollama_gateway.web.relay import RelayResponse
 
 OLLAMA = Surface("ollama", error_body)
+
+_ROLES = ("system", "user", "assistant", "tool")
 
 # Native paths that run a model: tracked as tasks and recorded as usage like every other request.
 GENERATING = {"/api/chat": True, "/api/generate": True, "/api/embed": False, "/api/embeddings": False}
@@ -39,12 +42,13 @@ async def _model_call(ctx: RequestContext) -> Response:
     upstream.pop("name", None)
     exchange = ctx.exchange
     assert exchange is not None
-    exchange.forwarding()
+    messages = () if path != "/api/chat" else _messages_of(body)
     return RelayResponse(
-        ctx.gateway.client,
-        "POST",
+        ctx.gateway.upstream,
         path,
         orjson.dumps(upstream),
+        model=resolved.upstream,
+        placement=ctx.placement(resolved.upstream, messages),
         exchange=exchange,
         headers=ctx.headers,
         time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
@@ -61,33 +65,41 @@ async def show(ctx: RequestContext) -> Response:
     if not isinstance(name, str) or not name:
         raise InvalidRequestError("model is required", param="model")
     resolved = await ctx.gateway.catalog.resolve_fresh(name, key)
-    shown = await ctx.gateway.client.request_json(
-        "POST", "/api/show", {**body, "model": resolved.upstream}, time_limit=30
-    )
-    return json_response(shown)
+    extra = {k: v for k, v in body.items() if k not in ("model", "name")}
+    return json_response(await ctx.gateway.upstream.show(resolved.upstream, extra))
 
 
 @endpoint(OLLAMA, "/api/tags")
 async def tags(ctx: RequestContext) -> Response:
     """Ollama's model list, narrowed to this key's models and named as clients should call them."""
     key = await ctx.authenticate()
-    listed = await ctx.gateway.client.request_json("GET", "/api/tags", time_limit=15)
-    return json_response({"models": _visible(ctx, key, (listed or {}).get("models") or [])})
+    return json_response({"models": _visible(ctx, key, await ctx.gateway.upstream.models())})
 
 
 @endpoint(OLLAMA, "/api/ps")
 async def running(ctx: RequestContext) -> Response:
     """Loaded models, narrowed to this key's models."""
     key = await ctx.authenticate()
-    listed = await ctx.gateway.client.request_json("GET", "/api/ps", time_limit=15)
-    return json_response({"models": _visible(ctx, key, (listed or {}).get("models") or [])})
+    return json_response({"models": _visible(ctx, key, await ctx.gateway.upstream.running())})
 
 
 @endpoint(OLLAMA, "/api/version")
 async def version(ctx: RequestContext) -> Response:
     """Ollama's version."""
     await ctx.authenticate()
-    return json_response(await ctx.gateway.client.request_json("GET", "/api/version", time_limit=15))
+    return json_response(await ctx.gateway.upstream.version())
+
+
+def _messages_of(body: dict[str, Any]) -> tuple[Message, ...]:
+    """The opening of a native chat, enough for conversation affinity (role and text only)."""
+    raw = body.get("messages")
+    if not isinstance(raw, list):
+        return ()
+    opening = []
+    for entry in raw[:8]:
+        if isinstance(entry, dict) and entry.get("role") in _ROLES and isinstance(entry.get("content"), str):
+            opening.append(Message(role=cast(Role, entry["role"]), parts=(TextPart(entry["content"]),)))
+    return tuple(opening)
 
 
 def _visible(ctx: RequestContext, key: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

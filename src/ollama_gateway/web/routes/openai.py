@@ -36,7 +36,12 @@ async def chat_completions(ctx: RequestContext) -> Response:
     logprobs = bool(request.logprobs)
     return await respond(
         ctx,
-        chat_events(ctx.gateway.client, request, time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms)),
+        chat_events(
+            ctx.gateway.upstream,
+            request,
+            time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
+            placement=ctx.placement(request.model, request.messages),
+        ),
         stream=request.stream,
         encoder=lambda: oa_encode.ChatStreamEncoder(
             completion_id,
@@ -70,7 +75,12 @@ async def completions(ctx: RequestContext) -> Response:
     echo = request.prompt if options.echo else None
     return await respond(
         ctx,
-        generate_events(ctx.gateway.client, request, time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms)),
+        generate_events(
+            ctx.gateway.upstream,
+            request,
+            time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
+            placement=ctx.placement(request.model),
+        ),
         stream=request.stream,
         encoder=lambda: oa_encode.CompletionStreamEncoder(
             completion_id,
@@ -102,8 +112,8 @@ async def embeddings(ctx: RequestContext) -> Response:
     request = replace(request, model=resolved.upstream, controls=controls)
     exchange = ctx.exchange
     assert exchange is not None
-    exchange.forwarding()
-    result = await embed(ctx.gateway.client, request, time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms))
+    time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)
+    result = await embed(ctx.gateway.upstream, request, time_limit=time_limit, placement=ctx.placement(request.model))
     exchange.usage = result.usage
     exchange.finish(None)
     return json_response(oa_encode.encode_embeddings(result, resolved.requested, options.encoding_format))

@@ -28,7 +28,12 @@ async def create_response(ctx: RequestContext) -> Response:
     exclude = bool(controls.exclude_reasoning)
     return await respond(
         ctx,
-        chat_events(ctx.gateway.client, request, time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms)),
+        chat_events(
+            ctx.gateway.upstream,
+            request,
+            time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
+            placement=ctx.placement(request.model, request.messages),
+        ),
         stream=request.stream,
         encoder=lambda: ResponsesStreamEncoder(
             response_id, created, resolved.requested, options, exclude_reasoning=exclude

@@ -1,0 +1,55 @@
+"""The fleet's host list: the settings' hosts joined with the ones stored in the database, kept in sync."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ollama_gateway.settings import Settings
+from ollama_gateway.storage import Storage
+from ollama_gateway.storage.hosts import HostRecord
+from ollama_gateway.upstream.fleet import Fleet, merge_hosts, settings_hosts
+from ollama_gateway.upstream.hosts import HostConfig
+
+log = logging.getLogger(__name__)
+
+HOSTS_RELOAD_SECONDS = 5.0
+
+
+def to_config(record: HostRecord, settings: Settings) -> HostConfig:
+    """A stored host as the fleet sees it."""
+    return HostConfig(
+        id=record.id,
+        url=record.url,
+        name=record.name,
+        weight=record.weight,
+        priority=record.priority,
+        max_concurrent=record.max_concurrent or settings.ollama_max_concurrent,
+        auth_header=record.auth_header,
+        enabled=record.enabled,
+        draining=record.draining,
+        source="database",
+    )
+
+
+async def wanted_hosts(settings: Settings, storage: Storage) -> list[HostConfig]:
+    """Every host the gateway should serve now."""
+    stored = [to_config(r, settings) for r in await storage.hosts.list()]
+    return merge_hosts(settings_hosts(settings), stored)
+
+
+async def sync_hosts(fleet: Fleet, settings: Settings, storage: Storage) -> None:
+    """Apply the stored host list to the running fleet (after a change here or on another replica)."""
+    wanted = await wanted_hosts(settings, storage)
+    if wanted != fleet.configs:
+        await fleet.set_hosts(wanted)
+
+
+async def sync_hosts_forever(fleet: Fleet, settings: Settings, storage: Storage) -> None:
+    """Pick up host changes made by other processes, every HOSTS_RELOAD_SECONDS, until cancelled."""
+    while True:
+        await asyncio.sleep(HOSTS_RELOAD_SECONDS)
+        try:
+            await sync_hosts(fleet, settings, storage)
+        except Exception:
+            log.exception("reloading the host list failed; the last one stays in use")

@@ -1,0 +1,457 @@
+"""The upstream port over several Ollama hosts: route, queue when every candidate is busy, fail over before the
+first byte, and keep each conversation on the host that has its prompt cached.
+
+Generation calls (chat, generate, embed, relay) take a slot on one host; the other calls fan out or pick the first
+host that can answer. Host health is the monitor's; load (in-flight counts) is kept here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from ollama_gateway.core.embeddings import EmbedResult
+from ollama_gateway.core.events import Event, close_stream
+from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequest
+from ollama_gateway.errors import GatewayError, NotFoundError, UpstreamStatusError, UpstreamUnavailableError
+from ollama_gateway.settings import Settings
+from ollama_gateway.upstream.affinity import AffinityTable
+from ollama_gateway.upstream.hosts import HostConfig, HostState
+from ollama_gateway.upstream.monitor import HostMonitor, Probe
+from ollama_gateway.upstream.ollama_host import OllamaHost
+from ollama_gateway.upstream.port import ANYWHERE, HostFactory, HostPort, Placement, PullProgress, RelayReply
+from ollama_gateway.upstream.queue import FairQueue
+from ollama_gateway.upstream.routing import canonical_model, rank_hosts
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def settings_hosts(settings: Settings) -> list[HostConfig]:
+    """The hosts named by OLLAMA_URLS (a comma list), else the one OLLAMA_URL."""
+    urls = [u.strip().rstrip("/") for u in (settings.ollama_urls or "").split(",") if u.strip()]
+    return [
+        HostConfig(id=host_id(url), url=url, max_concurrent=settings.ollama_max_concurrent)
+        for url in dict.fromkeys(urls or [settings.ollama_url])
+    ]
+
+
+def host_id(url: str) -> str:
+    """A stable id for a host configured by URL."""
+    return "h-" + hashlib.blake2b(url.encode(), digest_size=5).hexdigest()
+
+
+def retryable(error: GatewayError) -> bool:
+    """Whether another host may succeed where this one failed before sending anything."""
+    if isinstance(error, UpstreamUnavailableError):
+        return True
+    return isinstance(error, UpstreamStatusError) and error.upstream_status >= 500
+
+
+def host_fault(error: GatewayError) -> bool:
+    """Whether the failure says something about the host's health (not about the request)."""
+    return retryable(error) and not (isinstance(error, UpstreamStatusError) and error.upstream_status == 503)
+
+
+class Fleet:
+    """Several OllamaHosts behind one port."""
+
+    def __init__(
+        self, configs: Sequence[HostConfig], settings: Settings, host_factory: HostFactory | None = None
+    ) -> None:
+        self._settings = settings
+        self._factory = host_factory or self._ollama_host
+        self._configs: list[HostConfig] = list(configs)
+        self._hosts: dict[str, HostPort] = {}
+        self._in_flight: dict[str, int] = {}
+        self._retired: list[HostPort] = []
+        self.monitor = HostMonitor(
+            self._probe, interval=settings.host_probe_seconds, tags_every=6, on_change=self._on_change
+        )
+        self.queue: FairQueue[HostPort] = FairQueue(settings.queue_max, settings.queue_timeout_seconds)
+        self.affinity = AffinityTable()
+        self.affinity_hits = 0
+        self.dispatched = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, stored: Sequence[HostConfig] = ()) -> Fleet:
+        """The fleet of the settings' hosts plus those stored in the database."""
+        return cls(merge_hosts(settings_hosts(settings), stored), settings)
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open each host's pool and probe every host once, so the first requests are routed on facts."""
+        await self.set_hosts(self._configs)
+        await self.monitor.start()
+
+    async def close(self) -> None:
+        """Stop probing and close every pool."""
+        await self.monitor.close()
+        for host in [*self._hosts.values(), *self._retired]:
+            await host.close()
+        self._hosts.clear()
+        self._retired.clear()
+
+    async def set_hosts(self, configs: Sequence[HostConfig]) -> None:
+        """Serve exactly these hosts from now on; requests in flight on a removed host finish there."""
+        self._configs = list(configs)
+        wanted = {c.id: c for c in configs}
+        for host_key in list(self._hosts):
+            if host_key not in wanted or wanted[host_key].url != self._hosts[host_key].config.url:
+                self._retire(self._hosts.pop(host_key))
+        for config in configs:
+            host = self._hosts.get(config.id)
+            if host is None:
+                host = self._factory(config)
+                await host.start()
+                self._hosts[config.id] = host
+                self._in_flight.setdefault(config.id, 0)
+            else:
+                host.config = config
+        self.monitor.set_hosts(list(configs))
+        self.queue.notify()
+
+    def _ollama_host(self, config: HostConfig) -> HostPort:
+        return OllamaHost(
+            config,
+            connect_timeout=self._settings.upstream_connect_timeout,
+            max_connections=self._settings.upstream_max_connections,
+        )
+
+    def _retire(self, host: HostPort) -> None:
+        self.affinity.forget_host(host.config.id)
+        if self._in_flight.get(host.config.id, 0) == 0:
+            self._in_flight.pop(host.config.id, None)
+            asyncio.get_running_loop().create_task(host.close())
+        else:
+            self._retired.append(host)
+
+    # -- state ------------------------------------------------------------------------------------------------
+
+    @property
+    def configs(self) -> list[HostConfig]:
+        """The hosts served now."""
+        return list(self._configs)
+
+    def states(self) -> list[HostState]:
+        """Every host's state with its current load."""
+        out = []
+        for state in self.monitor.states():
+            in_flight = self._in_flight.get(state.config.id, 0)
+            out.append(_with_load(state, in_flight))
+        return out
+
+    def host(self, ref: str) -> HostPort:
+        """A host by id, name or URL; 404 when there is none."""
+        for host in self._hosts.values():
+            if ref in (host.config.id, host.config.name, host.config.url):
+                return host
+        raise NotFoundError(f"no Ollama host '{ref}'", param="host")
+
+    # -- generation -------------------------------------------------------------------------------------------
+
+    def chat(self, request: ChatRequest, *, time_limit: float, placement: Placement = ANYWHERE) -> AsyncIterator[Event]:
+        """A chat on the best host for its model, failing over until the first event."""
+        return self._events(request.model, placement, lambda h: h.chat(request, time_limit=time_limit))
+
+    def generate(
+        self, request: GenerateRequest, *, time_limit: float, placement: Placement = ANYWHERE
+    ) -> AsyncIterator[Event]:
+        """A completion on the best host for its model."""
+        return self._events(request.model, placement, lambda h: h.generate(request, time_limit=time_limit))
+
+    async def embed(self, request: EmbedRequest, *, time_limit: float, placement: Placement = ANYWHERE) -> EmbedResult:
+        """Embeddings on the best host for the model."""
+        tried: set[str] = set()
+        while True:
+            host = await self._dispatch(request.model, placement, tried)
+            try:
+                result = await host.embed(request, time_limit=time_limit)
+            except GatewayError as error:
+                self._outcome(host, error)
+                if not retryable(error) or not self._has_candidates(request.model, tried | {host.config.id}):
+                    raise
+                tried.add(host.config.id)
+                continue
+            finally:
+                self._release(host)
+            self._outcome(host, None)
+            return result
+
+    async def _events(
+        self, model: str, placement: Placement, start: Callable[[HostPort], AsyncIterator[Event]]
+    ) -> AsyncIterator[Event]:
+        tried: set[str] = set()
+        while True:
+            host = await self._dispatch(model, placement, tried)
+            events = start(host)
+            error: GatewayError | None = None
+            try:
+                try:
+                    first = await anext(events)
+                except StopAsyncIteration:
+                    return
+                except GatewayError as exc:
+                    error = exc
+                    if retryable(exc) and self._has_candidates(model, tried | {host.config.id}):
+                        tried.add(host.config.id)
+                        continue
+                    raise
+                if placement.affinity is not None:
+                    self.affinity.put(placement.affinity, host.config.id)
+                yield first
+                async for event in events:
+                    yield event
+            except GatewayError as exc:
+                error = exc
+                raise
+            finally:
+                self._outcome(host, error)
+                await close_stream(events)
+                self._release(host)
+
+    @contextlib.asynccontextmanager
+    async def relay(
+        self, path: str, body: bytes, *, model: str, time_limit: float | None, placement: Placement = ANYWHERE
+    ) -> AsyncIterator[RelayReply]:
+        """A native call on the best host for `model`; a 5xx before any byte is retried on the next host."""
+        tried: set[str] = set()
+        while True:
+            host = await self._dispatch(model, placement, tried)
+            handed = False
+            try:
+                async with host.relay(path, body, model=model, time_limit=time_limit) as reply:
+                    more = self._has_candidates(model, tried | {host.config.id})
+                    if reply.status >= 500 and more:
+                        self._outcome(host, UpstreamStatusError(reply.status, "relay"))
+                        tried.add(host.config.id)
+                        continue
+                    if placement.affinity is not None:
+                        self.affinity.put(placement.affinity, host.config.id)
+                    handed = True
+                    yield reply
+                self._outcome(host, None)
+                return
+            except GatewayError as error:
+                self._outcome(host, error)
+                if handed or not retryable(error) or not self._has_candidates(model, tried | {host.config.id}):
+                    raise
+                tried.add(host.config.id)
+            finally:
+                self._release(host)
+
+    # -- slots ------------------------------------------------------------------------------------------------
+
+    async def _dispatch(self, model: str, placement: Placement, tried: set[str]) -> HostPort:
+        """A slot on the best candidate host, waiting in the fair queue while every candidate is full."""
+        if not self._has_candidates(model, tried):
+            await self._probe_unreachable()
+            if not self._has_candidates(model, tried):
+                raise self._no_host(model)
+        affinity = self.affinity.get(placement.affinity) if placement.affinity else None
+
+        def take() -> HostPort | None:
+            return self._take(model, tried, affinity)
+
+        host = await self.queue.acquire(placement.owner, take, placement.on_queued, release=self._release)
+        self.dispatched += 1
+        if affinity is not None and host.config.id == affinity:
+            self.affinity_hits += 1
+        if placement.on_dispatched is not None:
+            placement.on_dispatched()
+        return host
+
+    def _take(self, model: str, tried: set[str], affinity: str | None) -> HostPort | None:
+        ranked = rank_hosts(model, [s for s in self.states() if s.config.id not in tried], affinity=affinity)
+        for state in ranked:
+            if state.free > 0:
+                host = self._hosts[state.config.id]
+                self._in_flight[state.config.id] += 1
+                return host
+        return None
+
+    def _release(self, host: HostPort) -> None:
+        key = host.config.id
+        self._in_flight[key] = max(0, self._in_flight.get(key, 1) - 1)
+        if host in self._retired and self._in_flight[key] == 0:
+            self._retired.remove(host)
+            self._in_flight.pop(key, None)
+            asyncio.get_running_loop().create_task(host.close())
+        self.queue.notify()
+
+    def _has_candidates(self, model: str, tried: set[str]) -> bool:
+        return bool(rank_hosts(model, [s for s in self.states() if s.config.id not in tried]))
+
+    def _outcome(self, host: HostPort, error: GatewayError | None) -> None:
+        if error is None:
+            self.monitor.record_success(host.config.id)
+        elif host_fault(error):
+            self.monitor.record_failure(host.config.id, error.message)
+
+    async def _probe_unreachable(self) -> None:
+        """Ask every host that is down whether it is back (a request is waiting on the answer)."""
+        down = [s.config.id for s in self.monitor.states() if s.config.enabled and not s.routable]
+        if down:
+            await asyncio.gather(*(self.monitor.probe_now(h) for h in down), return_exceptions=True)
+
+    def _no_host(self, model: str) -> GatewayError:
+        states = [s for s in self.monitor.states() if s.config.enabled and not s.config.draining]
+        if not states:
+            return UpstreamUnavailableError("no Ollama host is configured or enabled")
+        reasons = "; ".join(f"{s.config.label}: {s.error or s.breaker}" for s in states)
+        error = UpstreamUnavailableError(f"cannot reach Ollama ({reasons})")
+        waits = [self.monitor.retry_after(s.config.id) for s in states]
+        error.retry_after = max(1, int(min(waits) + 0.999)) if waits else 1
+        return error
+
+    # -- everything else --------------------------------------------------------------------------------------
+
+    async def models(self) -> list[dict[str, Any]]:
+        """The union of the reachable hosts' `/api/tags`, each model once (the first host's entry)."""
+        answers = await self._everywhere(lambda h: h.models())
+        merged: dict[str, dict[str, Any]] = {}
+        for _, entries in answers:
+            for entry in entries:
+                merged.setdefault(canonical_model(str(entry.get("name") or entry.get("model"))), entry)
+        return list(merged.values())
+
+    async def running(self) -> list[dict[str, Any]]:
+        """Every reachable host's loaded models."""
+        return [entry for _, entries in await self._everywhere(lambda h: h.running()) for entry in entries]
+
+    async def show(self, model: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`/api/show` from a host that has the model."""
+        return await self._first(model, lambda h: h.show(model, extra))
+
+    async def version(self) -> dict[str, Any]:
+        """`/api/version` of the first host that answers."""
+        return await self._first("", lambda h: h.version())
+
+    async def pull(self, model: str, *, host: str | None = None) -> AsyncIterator[PullProgress]:
+        """Pull onto one host, or onto every enabled host at once; progress from all of them as it comes."""
+        targets = [self.host(host)] if host else [h for h in self._hosts.values() if h.config.enabled]
+        if len(targets) == 1:
+            async for progress in targets[0].pull(model):
+                yield progress
+            return
+        merged: asyncio.Queue[PullProgress | None] = asyncio.Queue()
+
+        async def feed(target: HostPort) -> None:
+            try:
+                async for progress in target.pull(model):
+                    await merged.put(progress)
+            except GatewayError as exc:
+                await merged.put(PullProgress(target.config.id, {"error": exc.message}))
+            finally:
+                await merged.put(None)
+
+        feeders = [asyncio.create_task(feed(t)) for t in targets]
+        try:
+            remaining = len(feeders)
+            while remaining:
+                item = await merged.get()
+                if item is None:
+                    remaining -= 1
+                else:
+                    yield item
+        finally:
+            for feeder in feeders:
+                feeder.cancel()
+
+    async def delete(self, model: str, *, host: str | None = None) -> dict[str, str]:
+        """Delete from one host, or from every host that has the model."""
+        if host:
+            return await self.host(host).delete(model)
+        targets = [
+            self._hosts[s.config.id] for s in self.states() if s.reachable and canonical_model(model) in _names(s)
+        ] or [h for h in self._hosts.values() if h.config.enabled]
+        results: dict[str, str] = {}
+        for target in targets:
+            try:
+                results.update(await target.delete(model))
+            except GatewayError as exc:
+                results[target.config.label] = exc.message
+        if not any(v == "deleted" for v in results.values()):
+            raise NotFoundError(f"model '{model}' not found on any host: {results}", param="model")
+        return results
+
+    async def _everywhere(self, call: Callable[[HostPort], Awaitable[T]]) -> list[tuple[HostPort, T]]:
+        hosts = self._answering()
+        answers = await asyncio.gather(*(call(h) for h in hosts), return_exceptions=True)
+        good = [(h, a) for h, a in zip(hosts, answers, strict=True) if not isinstance(a, BaseException)]
+        if not good:
+            errors = [a for a in answers if isinstance(a, GatewayError)]
+            raise errors[0] if errors else self._no_host("")
+        return good
+
+    async def _first(self, model: str, call: Callable[[HostPort], Awaitable[T]]) -> T:
+        ranked = rank_hosts(model, self.states()) if model else []
+        hosts = [self._hosts[s.config.id] for s in ranked] or self._answering()
+        error: GatewayError | None = None
+        for host in hosts:
+            try:
+                return await call(host)
+            except GatewayError as exc:
+                if not retryable(exc):
+                    raise
+                error = exc
+        raise error or self._no_host(model)
+
+    def _answering(self) -> list[HostPort]:
+        """Hosts worth asking: routable ones, else every enabled one (so a lone host's own error is reported)."""
+        states = self.states()
+        chosen = [s for s in states if s.routable] or [s for s in states if s.config.enabled]
+        return [self._hosts[s.config.id] for s in chosen if s.config.id in self._hosts]
+
+    async def _probe(self, config: HostConfig, with_tags: bool) -> Probe:
+        host = self._hosts.get(config.id)
+        if host is None:
+            return Probe(reachable=False, version=None, loaded=None, models=None, latency_ms=None, error="removed")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            version = await host.version()
+            latency = (loop.time() - started) * 1000
+            loaded = frozenset(canonical_model(str(m.get("name") or m.get("model"))) for m in await host.running())
+            models = None
+            if with_tags:
+                models = frozenset(canonical_model(str(m.get("name") or m.get("model"))) for m in await host.models())
+        except GatewayError as exc:
+            return Probe(reachable=False, version=None, loaded=None, models=None, latency_ms=None, error=exc.message)
+        return Probe(
+            reachable=True,
+            version=str(version.get("version", "")) or None,
+            loaded=loaded,
+            models=models,
+            latency_ms=latency,
+            error=None,
+        )
+
+    def _on_change(self, before: HostState, after: HostState) -> None:
+        if after.routable and not before.routable:
+            self.queue.notify()
+
+
+def merge_hosts(configured: Sequence[HostConfig], stored: Sequence[HostConfig]) -> list[HostConfig]:
+    """Settings hosts first, then stored ones; a stored row for the same URL wins (it carries the operator's edits)."""
+    by_url = {c.url: c for c in configured}
+    for config in stored:
+        by_url[config.url] = config
+    return list(by_url.values())
+
+
+def _names(state: HostState) -> frozenset[str]:
+    return state.models | state.loaded
+
+
+def _with_load(state: HostState, in_flight: int) -> HostState:
+    if state.in_flight == in_flight:
+        return state
+    return replace(state, in_flight=in_flight)

@@ -1,0 +1,264 @@
+"""One Ollama server: the native wire end to end, over a pooled keep-alive connection.
+
+Bodies are built and decoded by `protocols.ollama`; time limits are named constants; one context manager,
+`_mapped`, turns every transport failure and every malformed answer into a `GatewayError`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ollama_gateway.core.embeddings import EmbedResult
+from ollama_gateway.core.events import Event
+from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequest
+from ollama_gateway.errors import (
+    GatewayError,
+    UpstreamStatusError,
+    UpstreamStreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from ollama_gateway.protocols.framing import NDJSONDecoder
+from ollama_gateway.protocols.ollama import decode as ollama_decode
+from ollama_gateway.protocols.ollama import encode as ollama_encode
+from ollama_gateway.upstream.hosts import HostConfig
+from ollama_gateway.upstream.port import ANYWHERE, Placement, PullProgress, RelayReply
+
+# Named time limits (seconds) for the calls that are not a client's generation.
+CONTROL_SECONDS = 15.0  # /api/tags, /api/ps, /api/show
+PROBE_SECONDS = 3.0  # health probes
+DELETE_SECONDS = 60.0
+PULL_SECONDS: float | None = None  # a pull may take hours; progress lines keep it alive
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_tool_call_id() -> str:
+    """An id in Ollama's own shape: `call_` and 8 lower-case alphanumerics."""
+    return "call_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+class OllamaHost:
+    """The upstream port for exactly one Ollama server."""
+
+    def __init__(self, config: HostConfig, *, connect_timeout: float = 5.0, max_connections: int = 256) -> None:
+        self.config = config
+        self.base_url = config.url.rstrip("/")
+        self._connect_timeout = connect_timeout
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        self._headers = {"Content-Type": "application/json"}
+        if config.auth_header:
+            self._headers["Authorization"] = config.auth_header
+        self._get_headers = {k: v for k, v in self._headers.items() if k != "Content-Type"} or None
+
+    async def start(self) -> None:
+        """Open the connection pool."""
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=30, ttl_dns_cache=60)
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+            )
+
+    async def close(self) -> None:
+        """Close the pool and every open connection."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- the port ---------------------------------------------------------------------------------------------
+
+    def chat(self, request: ChatRequest, *, time_limit: float, placement: Placement = ANYWHERE) -> AsyncIterator[Event]:
+        """Run a chat on this host."""
+        body = ollama_encode.chat_body(request)
+        if request.stop_sequences:
+            body["stream"] = True  # so the gateway can stop reading (and Ollama generating) at the match
+        return self._events("/api/chat", body, time_limit, ollama_decode.ChunkDecoder(new_tool_call_id))
+
+    def generate(
+        self, request: GenerateRequest, *, time_limit: float, placement: Placement = ANYWHERE
+    ) -> AsyncIterator[Event]:
+        """Run a completion on this host."""
+        decoder = ollama_decode.ChunkDecoder(new_tool_call_id, generate=True)
+        return self._events("/api/generate", ollama_encode.generate_body(request), time_limit, decoder)
+
+    async def embed(self, request: EmbedRequest, *, time_limit: float, placement: Placement = ANYWHERE) -> EmbedResult:
+        """Embed on this host."""
+        answer = await self._json("POST", "/api/embed", ollama_encode.embed_body(request), time_limit)
+        with self._mapped("/api/embed", time_limit):
+            return ollama_decode.parse_embed_response(answer)
+
+    @asynccontextmanager
+    async def relay(
+        self, path: str, body: bytes, *, model: str, time_limit: float | None, placement: Placement = ANYWHERE
+    ) -> AsyncIterator[RelayReply]:
+        """POST `body` to `path` and hand back the answer as it comes, whatever its status."""
+        with self._mapped(path, time_limit):
+            async with self._session_or_fail().post(
+                self.base_url + path, data=body, headers=self._headers, timeout=self._timeout(time_limit)
+            ) as response:
+                yield RelayReply(response.status, response.headers.get("Content-Type"), self._body(response, path))
+
+    async def models(self) -> list[dict[str, Any]]:
+        """This host's `/api/tags` entries."""
+        return _entries(await self._json("GET", "/api/tags", None, CONTROL_SECONDS), "/api/tags")
+
+    async def running(self) -> list[dict[str, Any]]:
+        """This host's `/api/ps` entries."""
+        return _entries(await self._json("GET", "/api/ps", None, CONTROL_SECONDS), "/api/ps")
+
+    async def show(self, model: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`/api/show` of `model`."""
+        answer = await self._json("POST", "/api/show", {**(extra or {}), "model": model}, CONTROL_SECONDS)
+        return _object(answer, "/api/show")
+
+    async def version(self, time_limit: float = PROBE_SECONDS) -> dict[str, Any]:
+        """`/api/version`."""
+        return _object(await self._json("GET", "/api/version", None, time_limit), "/api/version")
+
+    async def pull(self, model: str, *, host: str | None = None) -> AsyncIterator[PullProgress]:
+        """Pull `model`; Ollama's progress objects as they come."""
+        async for obj in self._objects("/api/pull", {"model": model, "stream": True}, PULL_SECONDS):
+            if isinstance(obj, dict):
+                yield PullProgress(self.config.id, obj)
+
+    async def delete(self, model: str, *, host: str | None = None) -> dict[str, str]:
+        """Delete `model` from this host."""
+        await self._json("DELETE", "/api/delete", {"model": model}, DELETE_SECONDS)
+        return {self.config.label: "deleted"}
+
+    # -- the wire ---------------------------------------------------------------------------------------------
+
+    async def _events(
+        self, path: str, body: dict[str, Any], time_limit: float, decoder: ollama_decode.ChunkDecoder
+    ) -> AsyncIterator[Event]:
+        async for obj in self._objects(path, body, time_limit):
+            for event in decoder.decode(obj):
+                yield event
+
+    async def _objects(self, path: str, body: dict[str, Any], time_limit: float | None) -> AsyncIterator[Any]:
+        """POST `body` and yield each JSON object of the answer: NDJSON lines, or the one object of a non-stream.
+
+        Closing the iterator early closes the connection, which is how Ollama learns to stop generating.
+        """
+        with self._mapped(path, time_limit):
+            async with self._session_or_fail().post(
+                self.base_url + path, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout(time_limit)
+            ) as response:
+                if response.status >= 400:
+                    raise await _status_error(response)
+                decoder = NDJSONDecoder()
+                with self._mapped(path, time_limit, started=True):
+                    async for chunk in response.content.iter_any():
+                        for obj in decoder.decode(chunk):
+                            yield obj
+                    for obj in decoder.flush():
+                        yield obj
+
+    async def _json(self, method: str, path: str, body: Any, time_limit: float | None) -> Any:
+        """One request whose whole answer is JSON (or empty, which gives None)."""
+        data = orjson.dumps(body) if body is not None else None
+        with self._mapped(path, time_limit):
+            async with self._session_or_fail().request(
+                method,
+                self.base_url + path,
+                data=data,
+                headers=self._headers if data is not None else self._get_headers,
+                timeout=self._timeout(time_limit),
+            ) as response:
+                if response.status >= 400:
+                    raise await _status_error(response)
+                with self._mapped(path, time_limit, started=True):
+                    raw = await response.read()
+            return orjson.loads(raw) if raw.strip() else None
+
+    async def _body(self, response: aiohttp.ClientResponse, path: str) -> AsyncIterator[bytes]:
+        with self._mapped(path, None, started=True):
+            async for chunk in response.content.iter_any():
+                yield chunk
+
+    @contextmanager
+    def _mapped(self, path: str, time_limit: float | None, *, started: bool = False) -> Iterator[None]:
+        """Every way a call to this host can fail, as a GatewayError — the one place that knows aiohttp."""
+        try:
+            yield
+        except GatewayError:
+            raise
+        except (aiohttp.ConnectionTimeoutError, aiohttp.SocketTimeoutError) as exc:
+            # sock_connect / sock_read limits: the host is there but does not take or answer the connection.
+            raise UpstreamUnavailableError(
+                f"Ollama at {self.base_url} did not accept a connection within {self._connect_timeout:g} s"
+            ) from exc
+        except TimeoutError as exc:
+            limit = f"within {time_limit:g} s" if time_limit else "in time"
+            raise UpstreamTimeoutError(f"Ollama did not answer {limit}") from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
+        except aiohttp.ClientConnectionError as exc:
+            if started:
+                raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
+            raise UpstreamUnavailableError(f"cannot reach Ollama at {self.base_url}: {_describe(exc)}") from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamStreamError(f"Ollama sent malformed JSON on {path}: {exc}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamStreamError(f"unexpected answer from Ollama on {path}: {_describe(exc)}") from exc
+
+    def _session_or_fail(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("OllamaHost.start() was not called")
+        return self._session
+
+    def _timeout(self, seconds: float | None) -> aiohttp.ClientTimeout:
+        # ClientTimeout is an attrs class and costly to build; requests reuse a handful of limits. Waiting for a
+        # pooled connection counts against `total` (the request's own limit); `sock_connect` bounds only the TCP
+        # connect itself, so a full pool is never mislabelled as a slow model or an unreachable host.
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            if len(self._timeouts) > 256:
+                self._timeouts.clear()
+            timeout = aiohttp.ClientTimeout(total=seconds, sock_connect=self._connect_timeout)
+            self._timeouts[seconds] = timeout
+        return timeout
+
+
+async def _status_error(response: aiohttp.ClientResponse) -> UpstreamStatusError:
+    """Ollama's `{"error": text}` (or plain text) as a typed error that keeps its status and text."""
+    try:
+        raw = await response.read()
+    except (TimeoutError, aiohttp.ClientError):
+        raw = b""
+    message = raw.decode("utf-8", "replace").strip()
+    try:
+        parsed = orjson.loads(raw)
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+            message = parsed["error"]
+    except orjson.JSONDecodeError:
+        pass
+    return UpstreamStatusError(response.status, message or f"upstream status {response.status}")
+
+
+def _object(answer: Any, path: str) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise UpstreamStreamError(f"unexpected answer from Ollama on {path}: not a JSON object")
+    return answer
+
+
+def _entries(answer: Any, path: str) -> list[dict[str, Any]]:
+    models = _object(answer, path).get("models") or []
+    if not isinstance(models, list):
+        raise UpstreamStreamError(f"unexpected answer from Ollama on {path}: models is not a list")
+    return [m for m in models if isinstance(m, dict)]
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
