@@ -11,6 +11,9 @@
     ├── RateLimitError                  429   rate_limit        (retry_after seconds)
     ├── CancelledError                  499   cancelled         (client gone or task cancelled)
     ├── InternalError                   500   api_error
+    ├── GatewayBusyError                503   overloaded        (retry_after seconds; every host at capacity)
+    │   ├── QueueFullError              the gateway's queue holds QUEUE_MAX requests already
+    │   └── QueueTimeoutError           waited QUEUE_TIMEOUT_SECONDS without a free host
     └── UpstreamError                   502   upstream          (Ollama answered with an error)
         ├── UpstreamStatusError         Ollama's own status (4xx kept, 5xx → 502)
         ├── UpstreamStreamError         an {"error": ...} line inside a 200 stream
@@ -130,6 +133,33 @@ class InternalError(GatewayError):
 
     status = 500
     kind: ClassVar[ErrorKind] = "api_error"
+
+
+class GatewayBusyError(GatewayError):
+    """Every host is at capacity and the gateway cannot hold the request any longer; retry after `retry_after` s."""
+
+    status = 503
+    kind: ClassVar[ErrorKind] = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int = 1, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
+class QueueFullError(GatewayBusyError):
+    """The gateway's queue already holds as many waiting requests as it may."""
+
+    def __init__(
+        self, message: str = "the gateway is busy: too many requests are waiting", *, retry_after: int = 1
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, code="queue_full")
+
+
+class QueueTimeoutError(GatewayBusyError):
+    """The request waited in the gateway's queue for its whole time limit without a free host."""
+
+    def __init__(self, message: str = "the gateway is busy: no host was free in time", *, retry_after: int = 1) -> None:
+        super().__init__(message, retry_after=retry_after, code="queue_timeout")
 
 
 class UpstreamError(GatewayError):

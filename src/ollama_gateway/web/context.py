@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ollama_gateway.core.messages import Message
-from ollama_gateway.errors import CancelledError, GatewayError, InternalError, RateLimitError
+from ollama_gateway.errors import CancelledError, GatewayError, InternalError
 from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.storage.keys import KeyRecord
@@ -172,11 +172,12 @@ def _failed(surface: Surface, ctx: RequestContext, error: GatewayError) -> Respo
 
 
 def error_response(surface: Surface, error: GatewayError, headers: Mapping[str, str]) -> Response:
-    """The error in the surface's own shape, with Retry-After on rate limits."""
+    """The error in the surface's own shape, with Retry-After on any error that says when to retry."""
     status, body = surface.error_body(error)
     extra = dict(headers)
-    if isinstance(error, RateLimitError):
-        extra["Retry-After"] = str(error.retry_after)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        extra["Retry-After"] = str(retry_after)
     return json_response(body, status, extra)
 
 

@@ -34,6 +34,8 @@ from ollama_gateway.protocols.anthropic import count_tokens, error_body, error_h
         (errors.UpstreamStatusError(400, "invalid think value"), 400, "invalid_request_error"),
         (errors.UpstreamStatusError(500, "boom"), 502, "api_error"),
         (errors.UpstreamStatusError(503, "queue full"), 503, "overloaded_error"),
+        (errors.QueueFullError(retry_after=3), 503, "overloaded_error"),
+        (errors.QueueTimeoutError(retry_after=3), 503, "overloaded_error"),
     ],
 )
 def test_error_body(err: GatewayError, status: int, kind: str) -> None:
@@ -49,6 +51,7 @@ def test_error_body(err: GatewayError, status: int, kind: str) -> None:
 
 def test_error_headers() -> None:
     assert error_headers(errors.RateLimitError("slow", retry_after=7)) == {"retry-after": "7"}
+    assert error_headers(errors.QueueTimeoutError(retry_after=5)) == {"retry-after": "5"}
     assert error_headers(errors.InternalError("x")) == {}
 
 

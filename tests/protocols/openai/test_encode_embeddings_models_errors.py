@@ -20,6 +20,8 @@ from ollama_gateway.errors import (
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    QueueFullError,
+    QueueTimeoutError,
     RateLimitError,
     UpstreamError,
     UpstreamOverloadedError,
@@ -105,6 +107,8 @@ ERROR_TABLE: list[tuple[GatewayError, int, str, str | None]] = [
     (UpstreamStatusError(500, "runner died"), 502, "api_error", "upstream_error"),
     (UpstreamStatusError(503, "server busy"), 503, "api_error", "upstream_overloaded"),
     (InvalidRequestError("custom", code="model_not_allowed"), 400, "invalid_request_error", "model_not_allowed"),
+    (QueueFullError(retry_after=3), 503, "api_error", "queue_full"),
+    (QueueTimeoutError(retry_after=3), 503, "api_error", "queue_timeout"),
 ]
 
 
@@ -117,6 +121,8 @@ def test_error_body(err: GatewayError, status: int, kind: str, code: str | None)
 
 def test_retry_after_header() -> None:
     assert error_headers(RateLimitError("x", retry_after=7)) == {"Retry-After": "7"}
+    assert error_headers(QueueFullError(retry_after=4)) == {"Retry-After": "4"}
+    assert error_headers(QueueTimeoutError()) == {"Retry-After": "1"}
     assert error_headers(NotFoundError("x")) == {}
 
 
@@ -130,6 +136,7 @@ def test_retry_after_header() -> None:
         (ConflictError("dup"), openai.ConflictError),
         (RateLimitError("slow"), openai.RateLimitError),
         (UpstreamTimeoutError("slow"), openai.InternalServerError),
+        (QueueFullError(), openai.InternalServerError),
     ],
 )
 def test_sdk_raises_the_matching_exception(err: GatewayError, exc_type: type[openai.APIStatusError]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ollama_gateway.errors import ErrorKind, GatewayError, RateLimitError, effective_kind
+from ollama_gateway.errors import ErrorKind, GatewayError, effective_kind
 
 ERROR_TYPES: Final[Mapping[ErrorKind, str]] = {
     "invalid_request": "invalid_request_error",
@@ -44,7 +44,6 @@ def error_body(err: GatewayError) -> tuple[int, dict[str, Any]]:
 
 
 def error_headers(err: GatewayError) -> dict[str, str]:
-    """Extra response headers: `retry-after` for rate limits."""
-    if isinstance(err, RateLimitError):
-        return {"retry-after": str(err.retry_after)}
-    return {}
+    """Extra response headers: `retry-after` for errors that carry one (rate limits, a busy gateway)."""
+    retry_after = getattr(err, "retry_after", None)
+    return {"retry-after": str(retry_after)} if retry_after is not None else {}
