@@ -205,7 +205,11 @@ class UpstreamStreamError(UpstreamError):
 
 
 class UpstreamUnavailableError(UpstreamError):
-    """Ollama cannot be reached."""
+    """Ollama cannot be reached; `retry_after` (seconds) when the gateway knows when to try again."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UpstreamOverloadedError(UpstreamError):

@@ -18,8 +18,8 @@ from ollama_gateway.tasks import open_task_store
 from ollama_gateway.tasks.store import TaskStore
 from ollama_gateway.tasks.tracker import TaskTracker
 from ollama_gateway.upstream.fleet import Fleet
-from ollama_gateway.upstream.port import HostFactory
 from ollama_gateway.upstream.images import ImageFetcher
+from ollama_gateway.upstream.port import HostFactory
 
 log = logging.getLogger(__name__)
 

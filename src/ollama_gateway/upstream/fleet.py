@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -87,7 +88,7 @@ class Fleet:
     # -- lifecycle --------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open each host's pool and probe every host once, so the first requests are routed on facts."""
+        """Open each host's pool, probe every host once, then keep probing in the background."""
         await self.set_hosts(self._configs)
         await self.monitor.start()
 
@@ -103,6 +104,7 @@ class Fleet:
         """Serve exactly these hosts from now on; requests in flight on a removed host finish there."""
         self._configs = list(configs)
         wanted = {c.id: c for c in configs}
+        new = [c.id for c in configs if c.id not in self._hosts]
         for host_key in list(self._hosts):
             if host_key not in wanted or wanted[host_key].url != self._hosts[host_key].config.url:
                 self._retire(self._hosts.pop(host_key))
@@ -116,6 +118,9 @@ class Fleet:
             else:
                 host.config = config
         self.monitor.set_hosts(list(configs))
+        # New hosts are probed before they count, so requests are routed on facts; a slow host delays this by at
+        # most the probe time limit.
+        await asyncio.gather(*(self.monitor.probe_now(h) for h in new), return_exceptions=True)
         self.queue.notify()
 
     def _ollama_host(self, config: HostConfig) -> HostPort:
@@ -209,6 +214,7 @@ class Fleet:
                 yield first
                 async for event in events:
                     yield event
+                return
             except GatewayError as exc:
                 error = exc
                 raise
@@ -306,10 +312,8 @@ class Fleet:
         if not states:
             return UpstreamUnavailableError("no Ollama host is configured or enabled")
         reasons = "; ".join(f"{s.config.label}: {s.error or s.breaker}" for s in states)
-        error = UpstreamUnavailableError(f"cannot reach Ollama ({reasons})")
         waits = [self.monitor.retry_after(s.config.id) for s in states]
-        error.retry_after = max(1, int(min(waits) + 0.999)) if waits else 1
-        return error
+        return UpstreamUnavailableError(f"cannot reach Ollama ({reasons})", retry_after=max(1, math.ceil(min(waits))))
 
     # -- everything else --------------------------------------------------------------------------------------
 

@@ -183,6 +183,11 @@ class HostMonitor:
         entry.breaker.record_success()
         self._emit(entry)
 
+    def retry_after(self, host_id: str) -> float:
+        """Seconds until the host's open breaker half-opens (0 when it is not open or unknown)."""
+        entry = self._hosts.get(host_id)
+        return entry.breaker.retry_after() if entry is not None else 0.0
+
     def try_probe(self, host_id: str) -> bool:
         """Claim the single probe of a half-open host (for a fleet that probes with a real request)."""
         entry = self._hosts.get(host_id)

@@ -123,7 +123,10 @@ class ScriptedUpstream:
     async def models(self) -> list[dict[str, Any]]:
         """The scripted catalog as /api/tags entries."""
         self._check()
-        return [{"name": m, "model": m, "size": 1, "details": {}, "capabilities": ["completion"]} for m in self.models_present]
+        return [
+            {"name": m, "model": m, "size": 1, "details": {}, "capabilities": ["completion"]}
+            for m in self.models_present
+        ]
 
     async def running(self) -> list[dict[str, Any]]:
         """The scripted loaded models."""

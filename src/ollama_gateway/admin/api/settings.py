@@ -38,7 +38,7 @@ async def put_settings(request: Request) -> Response:
 async def test_ollama(request: Request) -> Response:
     """POST /admin/api/settings/test `{"ollama_url": ...}` (default: the current URL): does Ollama answer there?"""
     body = await json_object(request)
-    url = body.get("ollama_url") or admin_state(request).gateway.client.base_url
+    url = body.get("ollama_url") or admin_state(request).gateway.settings.ollama_url
     return json_response(await probe(url))
 
 

@@ -25,8 +25,10 @@ async def readyz(request: Request) -> Response:
     for state in gateway.upstream.states():
         if not state.config.enabled:
             hosts[state.config.label] = "disabled"
+        elif state.config.draining:
+            hosts[state.config.label] = "draining"
         elif state.routable:
-            hosts[state.config.label] = "draining" if state.config.draining else "ok"
+            hosts[state.config.label] = "ok"
         else:
             hosts[state.config.label] = f"unreachable: {state.error or state.breaker}"
     healthy = [s for s in gateway.upstream.states() if s.routable]
