@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ollama_gateway.errors import GatewayBusyError
-from ollama_gateway.upstream.queue import FairQueue, QueueFullError, QueueTimeoutError
+from ollama_gateway.upstream.queue import FairQueue, QueueFullError, QueueTimeoutError, queued_message
 
 DEADLINE = 5.0
 
@@ -309,3 +309,7 @@ async def test_oldest_wait_seconds_follows_the_clock() -> None:
 def test_default_retry_after_is_the_time_limit() -> None:
     assert FairQueue[int](max_waiting=1, timeout_seconds=29.5).retry_after == 30
     assert FairQueue[int](max_waiting=1, timeout_seconds=0.2).retry_after == 1
+
+
+def test_queued_message() -> None:
+    assert [queued_message(n) for n in (0, 3)] == ["queued: 0 ahead", "queued: 3 ahead"]
