@@ -207,6 +207,22 @@ async def test_timeout_removes_the_waiter() -> None:
     assert pool.calls == calls and pool.free_slots == [0]  # nobody left to offer it to
 
 
+async def test_value_taken_as_the_time_runs_out_is_returned_not_lost() -> None:
+    queue: FairQueue[int] = FairQueue(max_waiting=10, timeout_seconds=0)
+    pool = Pool()
+    loop = asyncio.get_running_loop()
+
+    def hand_out() -> None:
+        pool.add()
+        queue.notify()
+
+    # Queued on entry, before the time limit's own callback: the slot is taken, then the deadline fires
+    # before the waiter resumes. The taken slot must come back as the result, not vanish with a timeout.
+    on_entry = lambda _ahead: loop.call_soon(hand_out)  # noqa: E731
+    assert await queue.acquire("A", pool.take, on_position=on_entry) == 0
+    assert pool.taken == [0] and queue.waiting == 0
+
+
 async def test_cancelled_waiter_leaves_no_trace() -> None:
     queue: FairQueue[int] = FairQueue(max_waiting=10, timeout_seconds=DEADLINE)
     pool = Pool()
