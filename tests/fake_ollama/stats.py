@@ -44,7 +44,7 @@ def _model_of(raw: bytes) -> str | None:
     """The model a request body names, by its short name (`llama3.2` counts as `llama3.2:latest`)."""
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     sent = body.get("model") or body.get("name") if isinstance(body, dict) else None
     if not isinstance(sent, str) or not sent:

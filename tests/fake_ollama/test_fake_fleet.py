@@ -177,6 +177,13 @@ def test_a_host_that_cannot_start_is_reported_and_nothing_is_left(fake_fleet: Ca
     assert "'bad'" in str(failed.value)
 
 
+async def test_stats_from_an_async_test(fake_fleet: Callable[..., FakeFleet]) -> None:
+    fleet = fake_fleet(FakeHostSpec(name="solo", models=["qwen3"]))
+    async with ollama.AsyncClient(host=fleet.url(0)) as client:
+        await client.chat(model="qwen3", messages=[{"role": "user", "content": "hi"}])
+    assert (await fleet.astats(0))["models"] == {"/api/chat": {"qwen3:latest": 1}}
+
+
 def test_fleet_close_stops_every_process() -> None:
     fleet = FakeFleet().start(FakeHostSpec(name="a"), FakeHostSpec(name="b"))
     processes = [host.process for host in fleet.hosts]

@@ -172,6 +172,14 @@ class FakeFleet:
         result: dict[str, Any] = response.json()
         return result
 
+    async def astats(self, index: int) -> dict[str, Any]:
+        """`stats` for async tests: does not block their event loop."""
+        async with httpx.AsyncClient(timeout=STOP_DEADLINE_SEC) as client:
+            response = await client.get(f"{self.url(index)}/_fake/stats")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
     def set_busy(self, index: int, busy: bool = True) -> None:
         """Make host `index` answer 503 "server busy" to scheduled requests (or stop doing so)."""
         httpx.post(f"{self.url(index)}/_fake/busy", json={"busy": busy}, timeout=STOP_DEADLINE_SEC).raise_for_status()
