@@ -4,6 +4,7 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.fake_ollama.fixtures",
+    "tests.support.fleet",
     "tests.support.gateway",
     "tests.support.postgres",
     "tests.support.redis",

@@ -1,4 +1,9 @@
-"""Run the fake Ollama as a process: `python -m tests.fake_ollama --port N [--tokens K] [--chunk-delay-ms D]`."""
+"""Run the fake Ollama as a process: `python -m tests.fake_ollama --port N [--tokens K] [--chunk-delay-ms D]`.
+
+For fleet tests: `--name X` (answers carry `X-Fake-Host: X`), `--models a:tag,b` (the catalog, instead of the
+default one), `--loaded a:tag` (in /api/ps from the start), `--busy` (chat, generate and embed answer Ollama's
+503 "server busy"). Counts per path and model are at `GET /_fake/stats`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,12 @@ import sys
 import threading
 from types import FrameType
 
+from .control import catalog_of, preload
 from .server import FakeOllama
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-delay-ms", type=float, default=0.0, help="delay between chunks")
     parser.add_argument("--record", action="store_true", help="keep request recordings (grows without bound)")
     parser.add_argument("--no-uvloop", action="store_true", help="use asyncio's default loop even if uvloop exists")
+    parser.add_argument("--name", default=None, help="sent back in an X-Fake-Host header on every answer")
+    parser.add_argument("--models", type=_names, default=None, help="comma-separated catalog, e.g. llama3.2,qwen3:8b")
+    parser.add_argument("--loaded", type=_names, default=[], help="comma-separated models in /api/ps from the start")
+    parser.add_argument("--busy", action="store_true", help="scheduled requests answer 503 server busy")
     args = parser.parse_args(argv)
 
     loop_factory = asyncio.new_event_loop
@@ -34,6 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeOllama(args.host, args.port, record=args.record, loop_factory=loop_factory)
     fake.default_tokens = args.tokens
     fake.default_chunk_delay = args.chunk_delay_ms / 1000.0
+    fake.name = args.name
+    fake.busy = args.busy
+    try:
+        if args.models is not None:
+            fake.models = catalog_of(args.models)
+        preload(fake, args.loaded)
+    except ValueError as exc:
+        parser.error(str(exc))
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

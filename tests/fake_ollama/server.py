@@ -10,6 +10,7 @@ from types import TracebackType
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .control import PREFIX, add_host_header, handle_busy, handle_stats
 from .decoding import plain_json
 from .embeddings import handle_embed, handle_embeddings
 from .errors import METHOD_NOT_ALLOWED_PAGE, NOT_FOUND_PAGE, OllamaError
@@ -37,7 +38,10 @@ MAX_BODY_BYTES = 256 * 1024 * 1024
 async def _frame(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Record the request, then turn routing misses and OllamaError into Ollama's exact bodies."""
     state = request.app[STATE_KEY]
+    if request.path.startswith(PREFIX):  # the test-only control routes are neither recorded nor counted
+        return await handler(request)
     raw = await request.read()
+    state.stats.count(request.method, request.path, raw)
     recorded = RecordedRequest(
         method=request.method,
         path=request.path,
@@ -62,6 +66,7 @@ def build_app(state: FakeState) -> web.Application:
     """The routes of Ollama's native API (reference §2.3), wired to `state`."""
     app = web.Application(middlewares=[_frame], client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = state
+    app.on_response_prepare.append(add_host_header)
     router = app.router
     router.add_get("/", handle_root)  # GET also answers HEAD
     router.add_get("/api/version", handle_version)
@@ -79,6 +84,8 @@ def build_app(state: FakeState) -> web.Application:
         router.add_post(path, handle_unimplemented)
     router.add_post("/api/blobs/{digest}", handle_unimplemented)
     router.add_head("/api/blobs/{digest}", handle_unimplemented)
+    router.add_get(f"{PREFIX}stats", handle_stats, allow_head=False)
+    router.add_post(f"{PREFIX}busy", handle_busy)
     return app
 
 

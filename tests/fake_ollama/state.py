@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog, ModelEntry, parse_name
-from .errors import OllamaError, missing_capability, no_completion
+from .errors import SERVER_BUSY, OllamaError, missing_capability, no_completion
 from .replies import Reply
 from .requests import keep_alive_seconds, option_int, validate_options
+from .stats import Stats
 from .wire import MAX_DURATION_NS
 
 DEFAULT_VERSION = "0.33.0-rc2"
@@ -75,6 +76,10 @@ class FakeState:
         self.version = DEFAULT_VERSION
         self.default_tokens: int | None = None
         self.default_chunk_delay = 0.0
+        # for fleet tests (control.py): the host's name (X-Fake-Host), the busy switch, counts that survive record=False
+        self.name: str | None = None
+        self.busy = False
+        self.stats = Stats()
 
     # -- recordings ---------------------------------------------------------------------------------------------
     @property
@@ -209,6 +214,8 @@ class FakeState:
                     raise OllamaError(400, no_completion(sent, verb))
                 raise OllamaError(400, missing_capability(entry.name.full, cap))
         validate_options(body.get("options"))
+        if self.busy:  # the scheduler's pending queue is full
+            raise OllamaError(503, SERVER_BUSY)
         self.mark_loaded(entry, body)
 
     def mark_loaded(self, entry: ModelEntry, body: dict[str, Any]) -> None:
@@ -233,7 +240,7 @@ class FakeState:
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget recordings and scripts, restore the default catalog and settings; abandon held streams."""
+        """Forget recordings, scripts and counts, restore the default catalog and settings; abandon held streams."""
         with self._changed:
             self.epoch += 1
             self._requests.clear()
@@ -247,4 +254,6 @@ class FakeState:
             self.version = DEFAULT_VERSION
             self.default_tokens = None
             self.default_chunk_delay = 0.0
+            self.busy = False
+            self.stats.clear()
             self._changed.notify_all()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ollama_gateway.errors import GatewayBusyError
-from ollama_gateway.upstream.queue import FairQueue, QueueFullError, QueueTimeoutError
+from ollama_gateway.upstream.queue import FairQueue, QueueFullError, QueueTimeoutError, queued_message
 
 DEADLINE = 5.0
 
@@ -207,6 +207,22 @@ async def test_timeout_removes_the_waiter() -> None:
     assert pool.calls == calls and pool.free_slots == [0]  # nobody left to offer it to
 
 
+async def test_value_taken_as_the_time_runs_out_is_returned_not_lost() -> None:
+    queue: FairQueue[int] = FairQueue(max_waiting=10, timeout_seconds=0)
+    pool = Pool()
+    loop = asyncio.get_running_loop()
+
+    def hand_out() -> None:
+        pool.add()
+        queue.notify()
+
+    # Queued on entry, before the time limit's own callback: the slot is taken, then the deadline fires
+    # before the waiter resumes. The taken slot must come back as the result, not vanish with a timeout.
+    on_entry = lambda _ahead: loop.call_soon(hand_out)  # noqa: E731
+    assert await queue.acquire("A", pool.take, on_position=on_entry) == 0
+    assert pool.taken == [0] and queue.waiting == 0
+
+
 async def test_cancelled_waiter_leaves_no_trace() -> None:
     queue: FairQueue[int] = FairQueue(max_waiting=10, timeout_seconds=DEADLINE)
     pool = Pool()
@@ -309,3 +325,7 @@ async def test_oldest_wait_seconds_follows_the_clock() -> None:
 def test_default_retry_after_is_the_time_limit() -> None:
     assert FairQueue[int](max_waiting=1, timeout_seconds=29.5).retry_after == 30
     assert FairQueue[int](max_waiting=1, timeout_seconds=0.2).retry_after == 1
+
+
+def test_queued_message() -> None:
+    assert [queued_message(n) for n in (0, 3)] == ["queued: 0 ahead", "queued: 3 ahead"]
