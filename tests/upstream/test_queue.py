@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ollama_gateway.errors import GatewayBusyError
-from ollama_gateway.upstream.queue import FairQueue, QueueFullError, QueueTimeoutError, queued_message
+from ollama_gateway.tasks.document import queued_message
+from ollama_gateway.upstream.queue import FairQueue, QueueFullError, QueueTimeoutError
 
 DEADLINE = 5.0
 

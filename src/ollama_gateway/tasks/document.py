@@ -26,7 +26,7 @@ FORWARDING: Final[tuple[TaskState, str, str]] = ("RUNNING", "forwarding", "forwa
 STREAMING: Final[tuple[TaskState, str, str]] = ("RUNNING", "streaming", "stream alive")
 DONE: Final[tuple[TaskState, str, str]] = ("SUCCESS", "done", "completed")
 ERROR_STAGE: Final = "error"
-QUEUED_STAGE: Final = "queued"
+QUEUED_STAGE: Final = "queued"  # a request waiting for a free Ollama host; its state stays PENDING
 
 TASK_ID_HEADER: Final = "X-Task-Id"
 TASK_ID_MAX_LENGTH: Final = 128
@@ -141,3 +141,8 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):  # the request task was cancelled: the client went away
         return "client disconnected"
     return f"internal error: {type(exc).__name__}"
+
+
+def queued_message(ahead: int) -> str:
+    """The task message of a waiting request, e.g. `queued: 3 ahead`."""
+    return f"queued: {ahead} ahead"

@@ -24,6 +24,7 @@ from ollama_gateway.tasks.document import (
     build_document,
     failure_reason,
     is_final,
+    queued_message,
     visible_to,
 )
 from ollama_gateway.tasks.store import TaskStore
@@ -74,7 +75,7 @@ class TaskHandle:
     def queued(self, ahead: int) -> None:
         """PENDING/queued with the number of requests ahead of this one; each new position is recorded."""
         if self._state == "PENDING":
-            self._record("PENDING", QUEUED_STAGE, f"queued: {ahead} ahead")
+            self._record("PENDING", QUEUED_STAGE, queued_message(ahead))
 
     def forwarding(self) -> None:
         """RUNNING/forwarding, and start the heartbeat timer (RUNNING/streaming every heartbeat_sec)."""

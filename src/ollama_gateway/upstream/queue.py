@@ -20,17 +20,11 @@ from typing import Generic, TypeVar
 
 from ollama_gateway.errors import QueueFullError, QueueTimeoutError
 
-__all__ = ["QUEUED_STAGE", "FairQueue", "QueueFullError", "QueueTimeoutError", "queued_message"]
+__all__ = ["FairQueue", "QueueFullError", "QueueTimeoutError"]
 
 T = TypeVar("T")
 
-QUEUED_STAGE = "queued"  # the task stage of a waiting request (its state stays PENDING)
 MAX_WALKS = 4  # walks per notify(), in case try_take calls back into notify (bounded: it must not spin)
-
-
-def queued_message(ahead: int) -> str:
-    """The task message of a waiting request, e.g. `queued: 3 ahead`."""
-    return f"queued: {ahead} ahead"
 
 
 @dataclass(eq=False, slots=True)
