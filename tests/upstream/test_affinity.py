@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ollama_gateway.core.messages import ImagePart, Message, TextPart, ToolCall
@@ -83,6 +83,7 @@ def test_odd_text_does_not_break_the_digest() -> None:
     assert conversation_key("qwen3", [msg("user", "\ud800 lone surrogate")]) is not None
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn slowness into a failure
 @given(st.lists(st.text(max_size=20), min_size=1, max_size=4), st.lists(st.text(max_size=20), max_size=4))
 def test_appending_turns_never_changes_the_key(opening: list[str], later: list[str]) -> None:
     messages = [msg("system", opening[0]), msg("user", *opening[1:])]
@@ -90,6 +91,7 @@ def test_appending_turns_never_changes_the_key(opening: list[str], later: list[s
     assert conversation_key("m", extended) == conversation_key("m", messages)
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn slowness into a failure
 @given(st.text(max_size=30), st.text(max_size=30))
 def test_distinct_questions_distinct_keys(a: str, b: str) -> None:
     if a != b:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ollama_gateway.upstream.hosts import BreakerState, HostConfig, HostState
@@ -280,6 +279,7 @@ host_states = st.builds(
 fleets = st.lists(host_states, max_size=8, unique_by=lambda s: s.config.id)
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn slowness into a failure
 @given(fleets, st.sampled_from([*MODELS, "llama3.2", "other:1"]), st.none() | st.integers(0, 10_000), st.randoms())
 def test_rank_properties(hosts: list[HostState], model: str, affinity_n: int | None, rnd: random.Random) -> None:
     affinity = None if affinity_n is None else f"h{affinity_n}"
@@ -299,6 +299,7 @@ def test_rank_properties(hosts: list[HostState], model: str, affinity_n: int | N
     assert keys == sorted(keys)
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn slowness into a failure
 @given(fleets)
 def test_listing_hosts_win_over_the_rest(hosts: list[HostState]) -> None:
     ranked = rank_hosts("qwen3:8b", hosts)
@@ -309,4 +310,5 @@ def test_listing_hosts_win_over_the_rest(hosts: list[HostState]) -> None:
 def test_affinity_is_only_a_preference() -> None:
     base = [host("a"), host("b", in_flight=1)]
     assert ids(rank_hosts("llama3.2", base, affinity="zzz")) == ["a", "b"]
-    assert ids(rank_hosts("llama3.2", [replace(base[0]), base[1]], affinity="b")) == ["b", "a"]
+    assert ids(rank_hosts("llama3.2", base, affinity="b")) == ["b", "a"]
+    assert ids(rank_hosts("llama3.2", base)) == ["a", "b"]
