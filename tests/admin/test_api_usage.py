@@ -95,7 +95,7 @@ def test_settings_apply_at_once(admin: Admin, fake_ollama: FakeOllama) -> None:
     assert gateway.images.enabled is False and gateway.images.allow_private is True
     moved = admin.send("PUT", "/admin/api/settings", {"ollama_url": "http://127.0.0.1:9/"})
     assert moved.json()["settings"]["ollama_url"] == "http://127.0.0.1:9"
-    assert gateway.client.base_url == "http://127.0.0.1:9"
+    assert [c.url for c in gateway.upstream.configs] == ["http://127.0.0.1:9"]
     status = admin.get("/admin/api/status").json()
     assert status["ollama"]["ok"] is False
     assert admin.send("PUT", "/admin/api/settings", {"ollama_url": fake_ollama.url}).status_code == 200

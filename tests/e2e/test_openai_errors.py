@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import openai
@@ -12,6 +13,7 @@ import pytest
 
 from tests.fake_ollama.replies import Reply
 from tests.fake_ollama.server import FakeOllama
+from tests.support.fleet import FakeHostSpec
 from tests.support.gateway import GatewayServer
 
 USER = [{"role": "user", "content": "hello there"}]
@@ -122,10 +124,11 @@ def test_ollama_unreachable_is_502(start_gateway: Callable[..., GatewayServer]) 
     assert ready.status_code == 503 and ready.json()["checks"]["database"] == "ok"
 
 
-def test_ollama_down_after_start_is_502(start_gateway: Callable[..., GatewayServer], fake_ollama: FakeOllama) -> None:
-    server = start_gateway()
+def test_ollama_down_after_start_is_502(start_gateway: Callable[..., GatewayServer], fake_fleet: Any) -> None:
+    fleet = fake_fleet(FakeHostSpec(name="only"))
+    server = start_gateway(ollama_url=fleet.url(0))
     key = server.create_key()
-    server.gateway.client.base_url = "http://127.0.0.1:9"
+    fleet.kill(0)
     response = _post(server, key, {"model": "llama3.2", "messages": USER})
     assert response.status_code == 502
     assert "cannot reach Ollama" in str(_error(response)["message"])

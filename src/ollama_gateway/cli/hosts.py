@@ -10,7 +10,7 @@ from ollama_gateway.cli.common import echo_json, echo_table, with_storage
 from ollama_gateway.settings import load_settings
 from ollama_gateway.storage import Storage
 from ollama_gateway.storage.hosts import HostRecord
-from ollama_gateway.upstream.fleet import settings_hosts
+from ollama_gateway.upstream.hosts import settings_hosts
 
 
 @click.group()

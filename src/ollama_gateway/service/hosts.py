@@ -8,12 +8,10 @@ import logging
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage
 from ollama_gateway.storage.hosts import HostRecord
-from ollama_gateway.upstream.fleet import Fleet, merge_hosts, settings_hosts
-from ollama_gateway.upstream.hosts import HostConfig
+from ollama_gateway.upstream.fleet import Fleet
+from ollama_gateway.upstream.hosts import HostConfig, merge_hosts, settings_hosts
 
 log = logging.getLogger(__name__)
-
-HOSTS_RELOAD_SECONDS = 5.0
 
 
 def to_config(record: HostRecord, settings: Settings) -> HostConfig:
@@ -48,7 +46,7 @@ async def sync_hosts(fleet: Fleet, settings: Settings, storage: Storage) -> None
 async def sync_hosts_forever(fleet: Fleet, settings: Settings, storage: Storage) -> None:
     """Pick up host changes made by other processes, every HOSTS_RELOAD_SECONDS, until cancelled."""
     while True:
-        await asyncio.sleep(HOSTS_RELOAD_SECONDS)
+        await asyncio.sleep(settings.hosts_reload_seconds)
         try:
             await sync_hosts(fleet, settings, storage)
         except Exception:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -22,7 +21,8 @@ from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequ
 from ollama_gateway.errors import GatewayError, NotFoundError, UpstreamStatusError, UpstreamUnavailableError
 from ollama_gateway.settings import Settings
 from ollama_gateway.upstream.affinity import AffinityTable
-from ollama_gateway.upstream.hosts import HostConfig, HostState
+from ollama_gateway.upstream.fanout import merged_pull, probe
+from ollama_gateway.upstream.hosts import HostConfig, HostState, merge_hosts, settings_hosts
 from ollama_gateway.upstream.monitor import HostMonitor, Probe
 from ollama_gateway.upstream.ollama_host import OllamaHost
 from ollama_gateway.upstream.port import ANYWHERE, HostFactory, HostPort, Placement, PullProgress, RelayReply
@@ -32,20 +32,6 @@ from ollama_gateway.upstream.routing import canonical_model, rank_hosts
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def settings_hosts(settings: Settings) -> list[HostConfig]:
-    """The hosts named by OLLAMA_URLS (a comma list), else the one OLLAMA_URL."""
-    urls = [u.strip().rstrip("/") for u in (settings.ollama_urls or "").split(",") if u.strip()]
-    return [
-        HostConfig(id=host_id(url), url=url, max_concurrent=settings.ollama_max_concurrent)
-        for url in dict.fromkeys(urls or [settings.ollama_url])
-    ]
-
-
-def host_id(url: str) -> str:
-    """A stable id for a host configured by URL."""
-    return "h-" + hashlib.blake2b(url.encode(), digest_size=5).hexdigest()
 
 
 def retryable(error: GatewayError) -> bool:
@@ -341,33 +327,8 @@ class Fleet:
     async def pull(self, model: str, *, host: str | None = None) -> AsyncIterator[PullProgress]:
         """Pull onto one host, or onto every enabled host at once; progress from all of them as it comes."""
         targets = [self.host(host)] if host else [h for h in self._hosts.values() if h.config.enabled]
-        if len(targets) == 1:
-            async for progress in targets[0].pull(model):
-                yield progress
-            return
-        merged: asyncio.Queue[PullProgress | None] = asyncio.Queue()
-
-        async def feed(target: HostPort) -> None:
-            try:
-                async for progress in target.pull(model):
-                    await merged.put(progress)
-            except GatewayError as exc:
-                await merged.put(PullProgress(target.config.id, {"error": exc.message}))
-            finally:
-                await merged.put(None)
-
-        feeders = [asyncio.create_task(feed(t)) for t in targets]
-        try:
-            remaining = len(feeders)
-            while remaining:
-                item = await merged.get()
-                if item is None:
-                    remaining -= 1
-                else:
-                    yield item
-        finally:
-            for feeder in feeders:
-                feeder.cancel()
+        async for progress in merged_pull(targets, model):
+            yield progress
 
     async def delete(self, model: str, *, host: str | None = None) -> dict[str, str]:
         """Delete from one host, or from every host that has the model."""
@@ -418,37 +379,11 @@ class Fleet:
         host = self._hosts.get(config.id)
         if host is None:
             return Probe(reachable=False, version=None, loaded=None, models=None, latency_ms=None, error="removed")
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        try:
-            version = await host.version()
-            latency = (loop.time() - started) * 1000
-            loaded = frozenset(canonical_model(str(m.get("name") or m.get("model"))) for m in await host.running())
-            models = None
-            if with_tags:
-                models = frozenset(canonical_model(str(m.get("name") or m.get("model"))) for m in await host.models())
-        except GatewayError as exc:
-            return Probe(reachable=False, version=None, loaded=None, models=None, latency_ms=None, error=exc.message)
-        return Probe(
-            reachable=True,
-            version=str(version.get("version", "")) or None,
-            loaded=loaded,
-            models=models,
-            latency_ms=latency,
-            error=None,
-        )
+        return await probe(host, with_tags)
 
     def _on_change(self, before: HostState, after: HostState) -> None:
         if after.routable and not before.routable:
             self.queue.notify()
-
-
-def merge_hosts(configured: Sequence[HostConfig], stored: Sequence[HostConfig]) -> list[HostConfig]:
-    """Settings hosts first, then stored ones; a stored row for the same URL wins (it carries the operator's edits)."""
-    by_url = {c.url: c for c in configured}
-    for config in stored:
-        by_url[config.url] = config
-    return list(by_url.values())
 
 
 def _names(state: HostState) -> frozenset[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from ollama_gateway.settings import Settings
 
 BreakerState = Literal["closed", "open", "half_open"]
 
@@ -60,3 +64,25 @@ class HostState:
     def free(self) -> int:
         """Request slots left before the host is at capacity."""
         return self.config.max_concurrent - self.in_flight
+
+
+def settings_hosts(settings: Settings) -> list[HostConfig]:
+    """The hosts named by OLLAMA_URLS (a comma list), else the one OLLAMA_URL."""
+    urls = [u.strip().rstrip("/") for u in (settings.ollama_urls or "").split(",") if u.strip()]
+    return [
+        HostConfig(id=host_id(url), url=url, max_concurrent=settings.ollama_max_concurrent)
+        for url in dict.fromkeys(urls or [settings.ollama_url])
+    ]
+
+
+def host_id(url: str) -> str:
+    """A stable id for a host configured by URL."""
+    return "h-" + hashlib.blake2b(url.encode(), digest_size=5).hexdigest()
+
+
+def merge_hosts(configured: Sequence[HostConfig], stored: Sequence[HostConfig]) -> list[HostConfig]:
+    """Settings hosts first, then stored ones; a stored row for the same URL wins (it carries the operator's edits)."""
+    by_url = {c.url: c for c in configured}
+    for config in stored:
+        by_url[config.url] = config
+    return list(by_url.values())
