@@ -21,6 +21,9 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables instead
         compare_type=True,
+        # The whole upgrade is one transaction on both engines (SQLite runs DDL in transactions too; Alembic's
+        # SQLite default would commit after each revision, letting a waiting process see a half-done schema).
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         # Processes or replicas starting together must not race to create the same tables: the first
