@@ -10,21 +10,31 @@ Conversation mapping:
   empty ones (from `display: "omitted"`) carry nothing and are skipped.
 - `redacted_thinking` blocks are accepted and skipped: they hold Anthropic-encrypted reasoning that no
   Ollama model can read, and clients must be able to echo a conversation that began on Anthropic.
+- A `system` turn inside `messages` (text only) becomes a system message at that position.
+- Claude Code's `x-anthropic-billing-header: ...` system block changes per conversation and would defeat
+  Ollama's prompt-prefix reuse; it is dropped.
+- `context_management` edits run on the validated conversation before any of this (`context_edits.py`).
+- Server tools (web search, web fetch, code execution, ...) run only on Anthropic: refused, or dropped and
+  reported when the operator chose `HOSTED_TOOLS=drop`. Likewise refused and unknown top-level fields under
+  `UNSUPPORTED_FIELDS=drop`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import orjson
 
+from ollama_gateway.core.leniency import STRICT, Dropped, Leniency
 from ollama_gateway.core.messages import ImagePart, Message, Part, TextPart, ToolCall, ToolSpec
 from ollama_gateway.core.requests import ChatRequest, GenerationControls, ToolChoice
 from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.protocols.anthropic.context_edits import apply_context_edits
 from ollama_gateway.protocols.anthropic.controls import OLLAMA_OPTION_TYPES, merge_options, think_value
+from ollama_gateway.protocols.anthropic.estimate import estimate_input_tokens
 from ollama_gateway.protocols.anthropic.schemas import (
     Base64ImageSource,
     CustomTool,
@@ -65,8 +75,19 @@ IGNORED_FIELDS: Final[Mapping[str, str]] = {
 # Top-level fields refused, because ignoring them would change what the model sees or does.
 REFUSED_FIELDS: Final[Mapping[str, str]] = {
     "mcp_servers": "MCP connectors are not supported",
-    "context_management": "context editing is not supported",
 }
+
+# Tool types Anthropic runs on its own servers (by prefix of the versioned type). Ollama cannot run them.
+SERVER_TOOL_PREFIXES: Final[tuple[str, ...]] = (
+    "web_search_",
+    "web_fetch_",
+    "code_execution_",
+    "tool_search_tool_",
+    "mcp_toolset",
+)
+
+# The first system block Claude Code sends; it differs per conversation and carries nothing for the model.
+BILLING_HEADER_PREFIX: Final[str] = "x-anthropic-billing-header:"
 
 # Ollama options that are not also Anthropic fields, accepted at the top level as on the OpenAI surface.
 TOP_LEVEL_OLLAMA_OPTIONS: Final[frozenset[str]] = frozenset(OLLAMA_OPTION_TYPES) - {"temperature", "top_p", "top_k"}
@@ -77,22 +98,24 @@ ANTHROPIC_FIELDS: Final[frozenset[str]] = frozenset(MessagesRequest.model_fields
 _RENDER_RANK: Final[Mapping[str, int]] = {"thinking": 0, "text": 1, "image": 1, "tool_use": 2}
 
 
-def decode_messages(body: Any) -> tuple[ChatRequest, MessagesOptions]:
+def decode_messages(body: Any, leniency: Leniency = STRICT) -> tuple[ChatRequest, MessagesOptions]:
     """Translate a Messages request body into a core ChatRequest and the Anthropic response options."""
-    return _decode(body, require_max_tokens=True)
+    return _decode(body, leniency, require_max_tokens=True)
 
 
-def decode_count_tokens(body: Any) -> ChatRequest:
+def decode_count_tokens(body: Any, leniency: Leniency = STRICT) -> tuple[ChatRequest, MessagesOptions]:
     """Validate a count_tokens body (like a Messages body, but `max_tokens` is optional) into a ChatRequest."""
-    return _decode(body, require_max_tokens=False)[0]
+    return _decode(body, leniency, require_max_tokens=False)
 
 
-def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, MessagesOptions]:
+def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple[ChatRequest, MessagesOptions]:
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")
-    _check_fields(body)
-    _check_tool_types(body.get("tools"))
+    dropped_fields = _check_fields(body, leniency)
+    raw_tools, dropped_tools = _server_tools(body.get("tools"), leniency)
     wire_fields = {k: v for k, v in body.items() if k in ANTHROPIC_FIELDS}
+    if raw_tools is not None:
+        wire_fields["tools"] = raw_tools
     top_options = {k: v for k, v in body.items() if k in TOP_LEVEL_OLLAMA_OPTIONS}
     request = validate(MessagesRequest, wire_fields)
     if require_max_tokens and request.max_tokens is None:
@@ -100,7 +123,21 @@ def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, Messag
 
     tools = tuple(_tool_spec(t) for t in request.tools or ())
     _check_unique_tool_names(tools)
-    messages = tuple(_system(request)) + _conversation(request.messages)
+    system = tuple(_system(request))
+    turns: tuple[InputMessage, ...] = tuple(request.messages)
+    applied: tuple[dict[str, Any], ...] | None = None
+    original: int | None = None
+    if request.context_management is not None:
+
+        def estimate(conversation: Any) -> int:
+            return estimate_input_tokens(
+                ChatRequest(model=request.model, messages=system + _conversation(conversation), tools=tools)
+            )
+
+        original = estimate(turns)
+        edited = apply_context_edits(turns, request.context_management.edits, estimate)
+        turns, applied = edited.messages, edited.applied
+    messages = system + _conversation(turns)
     options = _options(request, top_options)
     after_tool_results = bool(messages) and messages[-1].role == "tool"
     effort = request.output_config.effort if request.output_config else None
@@ -126,29 +163,46 @@ def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, Messag
         thinking_display=display,
         stop_sequences=chat.stop_sequences,
         disable_parallel_tool_use=no_parallel,
+        applied_edits=applied,
+        original_input_tokens=original,
+        dropped=Dropped(tools=dropped_tools, fields=dropped_fields),
     )
     return chat, response_options
 
 
-def _check_fields(body: Mapping[str, Any]) -> None:
-    for name in body:
-        if name in REFUSED_FIELDS:
-            raise InvalidRequestError(f"{name}: not supported ({REFUSED_FIELDS[name]})", param=name)
-    unknown = sorted(k for k in body if k not in ANTHROPIC_FIELDS | TOP_LEVEL_OLLAMA_OPTIONS | IGNORED_FIELDS.keys())
+def _check_fields(body: Mapping[str, Any], leniency: Leniency) -> tuple[str, ...]:
+    """Refuse what the gateway cannot honour, or (UNSUPPORTED_FIELDS=drop) name it to be dropped."""
+    known = ANTHROPIC_FIELDS | TOP_LEVEL_OLLAMA_OPTIONS | IGNORED_FIELDS.keys()
+    refused = [k for k in body if k in REFUSED_FIELDS]
+    unknown = sorted(k for k in body if k not in known and k not in REFUSED_FIELDS)
+    if leniency.unsupported_fields == "drop":
+        return tuple(refused + unknown)
+    for name in refused:
+        raise InvalidRequestError(f"{name}: not supported ({REFUSED_FIELDS[name]})", param=name)
     if unknown:
         raise InvalidRequestError(f"unknown field(s): {', '.join(unknown)}", param=unknown[0])
+    return ()
 
 
-def _check_tool_types(tools: Any) -> None:
+def _server_tools(tools: Any, leniency: Leniency) -> tuple[list[Any] | None, tuple[str, ...]]:
+    """The tools without server tools (dropped under HOSTED_TOOLS=drop, else refused), and the dropped names."""
     if not isinstance(tools, list):
-        return  # validation reports the wrong type
+        return None, ()  # absent, or validation reports the wrong type
+    kept: list[Any] = []
+    dropped: list[str] = []
     for i, tool in enumerate(tools):
         kind = tool.get("type") if isinstance(tool, dict) else None
-        if kind not in (None, "custom", "function"):
-            raise InvalidRequestError(
-                f"tools.{i}: server tool type {kind!r} is not supported (only client tools run on Ollama)",
-                param=f"tools.{i}.type",
-            )
+        if kind in (None, "custom", "function"):
+            kept.append(tool)
+            continue
+        hosted = isinstance(kind, str) and kind.startswith(SERVER_TOOL_PREFIXES)
+        if hosted and leniency.hosted_tools == "drop":
+            name = tool.get("name")
+            dropped.append(name if isinstance(name, str) and name else str(kind))
+            continue
+        reason = "it runs on Anthropic's servers" if hosted else "only client tools run on Ollama"
+        raise InvalidRequestError(f"tools.{i}: tool type {kind!r} is not supported ({reason})", param=f"tools.{i}.type")
+    return kept, tuple(dropped)
 
 
 def _options(request: MessagesRequest, top_options: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,7 +221,10 @@ def _options(request: MessagesRequest, top_options: Mapping[str, Any]) -> dict[s
 def _system(request: MessagesRequest) -> list[Message]:
     if request.system is None:
         return []
-    text = request.system if isinstance(request.system, str) else "\n\n".join(b.text for b in request.system)
+    if isinstance(request.system, str):
+        text = request.system
+    else:
+        text = "\n\n".join(b.text for b in request.system if not b.text.startswith(BILLING_HEADER_PREFIX))
     return [Message(role="system", parts=(TextPart(text),))] if text else []
 
 
@@ -187,16 +244,26 @@ class _Pending:
         return not (self.parts or self.thinking or self.calls)
 
 
-def _conversation(turns: list[InputMessage]) -> tuple[Message, ...]:
+def _conversation(turns: Sequence[InputMessage]) -> tuple[Message, ...]:
     out: list[Message] = []
     tool_names: dict[str, str] = {}
     for i, turn in enumerate(turns):
         blocks = [TextBlock(type="text", text=turn.content)] if isinstance(turn.content, str) else turn.content
         if turn.role == "user":
             _user_turn(blocks, f"messages.{i}", tool_names, out)
+        elif turn.role == "system":
+            out.append(_system_turn(blocks, f"messages.{i}"))
         else:
             _assistant_turn(blocks, f"messages.{i}", tool_names, out)
     return tuple(out)
+
+
+def _system_turn(blocks: list[Any], where: str) -> Message:
+    for j, block in enumerate(blocks):
+        if not isinstance(block, TextBlock):
+            at = f"{where}.content.{j}"
+            raise InvalidRequestError(f"{at}: system messages may hold only text blocks, not {block.type}", param=at)
+    return Message(role="system", parts=(TextPart("\n\n".join(b.text for b in blocks)),))
 
 
 def _user_turn(blocks: list[Any], where: str, tool_names: Mapping[str, str], out: list[Message]) -> None:

@@ -8,11 +8,12 @@ and ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
+from ollama_gateway.core.leniency import Dropped
 from ollama_gateway.errors import InvalidRequestError
 
 ThinkingDisplay = Literal["summarized", "omitted"]
@@ -112,9 +113,9 @@ ContentBlock = Annotated[
 
 
 class InputMessage(_Wire):
-    """One conversation turn."""
+    """One conversation turn; a `system` turn (text only) becomes an Ollama system message at its position."""
 
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "system"]
     content: str | list[ContentBlock]
 
 
@@ -243,6 +244,63 @@ class OutputConfig(_Wire):
     format: JSONSchemaFormat | None = None
 
 
+# --- context management -----------------------------------------------------------------------
+
+
+class ThinkingTurns(_Wire):
+    """Keep the thinking of the last `value` assistant turns that have some."""
+
+    type: Literal["thinking_turns"]
+    value: int = Field(ge=0)
+
+
+class AllThinkingTurns(_Wire):
+    """Keep all thinking."""
+
+    type: Literal["all"]
+
+
+class InputTokens(_Wire):
+    """A number of input tokens (a trigger or a minimum to clear), measured with the gateway's estimate."""
+
+    type: Literal["input_tokens"]
+    value: int = Field(ge=0)
+
+
+class ToolUses(_Wire):
+    """A number of tool uses (a trigger or how many to keep)."""
+
+    type: Literal["tool_uses"]
+    value: int = Field(ge=0)
+
+
+class ClearThinkingEdit(_Wire):
+    """`clear_thinking_20251015`: drop the thinking of older assistant turns."""
+
+    type: Literal["clear_thinking_20251015"]
+    keep: Annotated[ThinkingTurns | AllThinkingTurns, Field(discriminator="type")] | Literal["all"] | None = None
+
+
+class ClearToolUsesEdit(_Wire):
+    """`clear_tool_uses_20250919`: replace old tool results (and optionally inputs) once the context is large."""
+
+    type: Literal["clear_tool_uses_20250919"]
+    trigger: Annotated[InputTokens | ToolUses, Field(discriminator="type")] | None = None
+    keep: ToolUses | None = None
+    clear_at_least: InputTokens | None = None
+    exclude_tools: list[str] | None = None
+    clear_tool_inputs: bool | list[str] | None = None
+
+
+ContextEdit = Annotated[ClearThinkingEdit | ClearToolUsesEdit, Field(discriminator="type")]
+
+
+class ContextManagement(_Wire):
+    """`context_management`: edits applied to the conversation before it reaches the model."""
+
+    edits: list[ContextEdit] = Field(default_factory=list)
+
+
 # --- the request ------------------------------------------------------------------------------
 
 
@@ -262,6 +320,7 @@ class MessagesRequest(_Wire):
     tool_choice: ToolChoice | None = None
     thinking: ThinkingConfig | None = None
     output_config: OutputConfig | None = None
+    context_management: ContextManagement | None = None
     # Gateway extensions.
     options: dict[str, Any] | None = None
     keep_alive: str | int | float | None = None
@@ -275,6 +334,11 @@ class MessagesOptions:
     thinking_display: ThinkingDisplay = "summarized"
     stop_sequences: tuple[str, ...] = ()
     disable_parallel_tool_use: bool = False
+    # The response's `context_management.applied_edits`; None when the request asked for no context management.
+    applied_edits: tuple[dict[str, Any], ...] | None = None
+    # The estimate before context edits (count_tokens reports it as `original_input_tokens`).
+    original_input_tokens: int | None = None
+    dropped: Dropped = field(default_factory=Dropped)
 
 
 _M = TypeVar("_M", bound=BaseModel)
