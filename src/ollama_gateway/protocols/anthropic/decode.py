@@ -26,19 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import orjson
-
 from ollama_gateway.core.leniency import STRICT, Dropped, Leniency
-from ollama_gateway.core.messages import ImagePart, Message, Part, TextPart, ToolCall, ToolSpec
-from ollama_gateway.core.requests import ChatRequest, GenerationControls, ToolChoice
+from ollama_gateway.core.messages import ImagePart, Message, Part, TextPart, ToolCall
+from ollama_gateway.core.requests import ChatRequest, GenerationControls
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.protocols.anthropic.context_edits import apply_context_edits
 from ollama_gateway.protocols.anthropic.controls import OLLAMA_OPTION_TYPES, merge_options, think_value
 from ollama_gateway.protocols.anthropic.estimate import estimate_input_tokens
 from ollama_gateway.protocols.anthropic.schemas import (
     Base64ImageSource,
-    CustomTool,
-    FunctionTool,
     ImageBlock,
     InputMessage,
     MessagesOptions,
@@ -50,14 +46,11 @@ from ollama_gateway.protocols.anthropic.schemas import (
     ThinkingBlock,
     ThinkingDisplay,
     ThinkingEnabled,
-    ToolChoiceAny,
-    ToolChoiceAuto,
-    ToolChoiceNone,
-    ToolChoiceTool,
     ToolResultBlock,
     ToolUseBlock,
     validate,
 )
+from ollama_gateway.protocols.anthropic.tools import check_unique_tool_names, split_server_tools, tool_choice, tool_spec
 
 # Top-level fields accepted and ignored, because ignoring them cannot change the generated output.
 IGNORED_FIELDS: Final[Mapping[str, str]] = {
@@ -76,15 +69,6 @@ IGNORED_FIELDS: Final[Mapping[str, str]] = {
 REFUSED_FIELDS: Final[Mapping[str, str]] = {
     "mcp_servers": "MCP connectors are not supported",
 }
-
-# Tool types Anthropic runs on its own servers (by prefix of the versioned type). Ollama cannot run them.
-SERVER_TOOL_PREFIXES: Final[tuple[str, ...]] = (
-    "web_search_",
-    "web_fetch_",
-    "code_execution_",
-    "tool_search_tool_",
-    "mcp_toolset",
-)
 
 # The first system block Claude Code sends; it differs per conversation and carries nothing for the model.
 BILLING_HEADER_PREFIX: Final[str] = "x-anthropic-billing-header:"
@@ -112,7 +96,7 @@ def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")
     dropped_fields = _check_fields(body, leniency)
-    raw_tools, dropped_tools = _server_tools(body.get("tools"), leniency)
+    raw_tools, dropped_tools = split_server_tools(body.get("tools"), leniency)
     wire_fields = {k: v for k, v in body.items() if k in ANTHROPIC_FIELDS}
     if raw_tools is not None:
         wire_fields["tools"] = raw_tools
@@ -121,8 +105,8 @@ def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple
     if require_max_tokens and request.max_tokens is None:
         raise InvalidRequestError("max_tokens: Field required", param="max_tokens")
 
-    tools = tuple(_tool_spec(t) for t in request.tools or ())
-    _check_unique_tool_names(tools)
+    tools = tuple(tool_spec(t) for t in request.tools or ())
+    check_unique_tool_names(tools)
     system = tuple(_system(request))
     turns: tuple[InputMessage, ...] = tuple(request.messages)
     applied: tuple[dict[str, Any], ...] | None = None
@@ -145,7 +129,7 @@ def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple
         think=request.think, thinking=request.thinking, effort=effort, after_tool_results=after_tool_results
     )
     fmt = request.output_config.format.schema_ if request.output_config and request.output_config.format else None
-    tool_choice, no_parallel = _tool_choice(request, tools)
+    choice, no_parallel = tool_choice(request, tools)
     display: ThinkingDisplay = "summarized"
     if isinstance(request.thinking, ThinkingEnabled | ThinkingAdaptive | ThinkingBetweenTools):
         display = request.thinking.display or "summarized"
@@ -155,7 +139,7 @@ def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple
         stream=bool(request.stream),
         controls=GenerationControls(options=options, think=think, keep_alive=request.keep_alive),
         tools=tools,
-        tool_choice=tool_choice,
+        tool_choice=choice,
         format=fmt,
         stop_sequences=tuple(request.stop_sequences or ()),
     )
@@ -182,27 +166,6 @@ def _check_fields(body: Mapping[str, Any], leniency: Leniency) -> tuple[str, ...
     if unknown:
         raise InvalidRequestError(f"unknown field(s): {', '.join(unknown)}", param=unknown[0])
     return ()
-
-
-def _server_tools(tools: Any, leniency: Leniency) -> tuple[list[Any] | None, tuple[str, ...]]:
-    """The tools without server tools (dropped under HOSTED_TOOLS=drop, else refused), and the dropped names."""
-    if not isinstance(tools, list):
-        return None, ()  # absent, or validation reports the wrong type
-    kept: list[Any] = []
-    dropped: list[str] = []
-    for i, tool in enumerate(tools):
-        kind = tool.get("type") if isinstance(tool, dict) else None
-        if kind in (None, "custom", "function"):
-            kept.append(tool)
-            continue
-        hosted = isinstance(kind, str) and kind.startswith(SERVER_TOOL_PREFIXES)
-        if hosted and leniency.hosted_tools == "drop":
-            name = tool.get("name")
-            dropped.append(name if isinstance(name, str) and name else str(kind))
-            continue
-        reason = "it runs on Anthropic's servers" if hosted else "only client tools run on Ollama"
-        raise InvalidRequestError(f"tools.{i}: tool type {kind!r} is not supported ({reason})", param=f"tools.{i}.type")
-    return kept, tuple(dropped)
 
 
 def _options(request: MessagesRequest, top_options: Mapping[str, Any]) -> dict[str, Any]:
@@ -357,47 +320,3 @@ def _part(block: TextBlock | ImageBlock, at: str) -> Part:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidRequestError(f"{at}.source.url: only http and https image URLs are supported", param=at)
     return ImagePart(url=source.url)
-
-
-# --- tools ------------------------------------------------------------------------------------
-
-
-def _tool_spec(tool: CustomTool | FunctionTool) -> ToolSpec:
-    if isinstance(tool, FunctionTool):
-        fn = tool.function
-        parameters = fn.parameters if fn.parameters is not None else {"type": "object", "properties": {}}
-        return ToolSpec(name=fn.name, parameters=parameters, description=fn.description)
-    description = tool.description
-    if tool.input_examples:
-        # Examples are content the model should see; Ollama tools have no field for them.
-        examples = "\n".join(orjson.dumps(e).decode() for e in tool.input_examples)
-        description = f"{description}\n\nInput examples:\n{examples}" if description else f"Input examples:\n{examples}"
-    return ToolSpec(name=tool.name, parameters=tool.input_schema, description=description)
-
-
-def _check_unique_tool_names(tools: tuple[ToolSpec, ...]) -> None:
-    seen: set[str] = set()
-    for tool in tools:
-        if tool.name in seen:
-            raise InvalidRequestError(f"tools: duplicate tool name {tool.name!r}", param="tools")
-        seen.add(tool.name)
-
-
-def _tool_choice(request: MessagesRequest, tools: tuple[ToolSpec, ...]) -> tuple[ToolChoice | None, bool]:
-    """The core tool choice and whether parallel tool use was disabled (accepted, not enforceable on Ollama)."""
-    match request.tool_choice:
-        case None:
-            return None, False
-        case ToolChoiceNone():
-            return "none", False
-        case ToolChoiceAuto(disable_parallel_tool_use=no_parallel):
-            return "auto", bool(no_parallel)
-        case ToolChoiceAny(disable_parallel_tool_use=no_parallel):
-            if not tools:
-                raise InvalidRequestError("tool_choice: type any requires tools", param="tool_choice")
-            return "required", bool(no_parallel)
-        case ToolChoiceTool(name=name, disable_parallel_tool_use=no_parallel):
-            if name not in {t.name for t in tools}:
-                raise InvalidRequestError(f"tool_choice.name: no tool named {name!r}", param="tool_choice.name")
-            return name, bool(no_parallel)
-    raise AssertionError("unreachable")  # pragma: no cover
