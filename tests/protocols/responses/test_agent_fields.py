@@ -156,3 +156,19 @@ def test_codex_first_request_decodes() -> None:
     assert len(chat.tools) == 3
     assert options.dropped.tools == ("web_search",)
     assert chat.stream
+
+
+def test_reasoning_context_all_turns_accepted_others_refused() -> None:
+    chat, _ = decode_response_request(body(reasoning={"effort": "low", "context": "all_turns"}))
+    assert chat.controls.think == "low"
+    with pytest.raises(InvalidRequestError) as info:
+        decode_response_request(body(reasoning={"context": "current_turn"}))
+    assert info.value.param == "reasoning.context"
+
+
+def test_code_mode_additional_tools_item_is_a_400_naming_it() -> None:
+    """Codex's "code mode" (for OpenAI model names it knows) sends tools as an input item; not supported."""
+    item = {"type": "additional_tools", "id": "at_1", "role": "developer", "tools": []}
+    with pytest.raises(InvalidRequestError, match="additional_tools") as info:
+        decode_response_request(body(input=[item, {"type": "message", "role": "user", "content": "hi"}]))
+    assert info.value.param == "input[0].type"

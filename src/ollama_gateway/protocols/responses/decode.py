@@ -315,6 +315,12 @@ def _think(req: schemas.ResponsesRequest) -> Think | None:
                     f"Invalid value for 'reasoning.{name}': {value!r}; expected 'auto', 'concise' or 'detailed'.",
                     param=f"reasoning.{name}",
                 )
+        if reasoning.context not in (None, "all_turns"):
+            raise InvalidRequestError(
+                f"Invalid value for 'reasoning.context': {reasoning.context!r}; only 'all_turns' is supported "
+                "(the gateway renders every reasoning item sent in 'input').",
+                param="reasoning.context",
+            )
         effort = parse_effort(reasoning.effort, "reasoning.effort")
     return think if think is not None else effort
 

@@ -82,6 +82,9 @@ class ReasoningConfig(Strict):
     effort: Any = None
     summary: Any = None
     generate_summary: Any = None
+    # Which turns' reasoning the model keeps; only "all_turns" matches a stateless gateway (it renders every
+    # reasoning item the client sends).
+    context: Any = None
 
 
 class TextFormat(Strict):
