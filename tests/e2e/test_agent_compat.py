@@ -125,3 +125,23 @@ def test_unsupported_fields_refused_by_default(gateway_server: GatewayServer) ->
     key = gateway_server.create_key("default")
     with _openai(gateway_server, key) as sdk, pytest.raises(openai.BadRequestError, match="brand_new"):
         sdk.responses.create(model="llama3.2", input="hi", extra_body={"brand_new": 1})
+
+
+def test_dropped_tool_header_on_streams(gateway_server: GatewayServer) -> None:
+    key = gateway_server.create_key("streams")
+    with (
+        _openai(gateway_server, key) as sdk,
+        sdk.responses.with_streaming_response.create(
+            model="llama3.2", input="hi", tools=[{"type": "web_search"}], stream=True
+        ) as response,
+    ):
+        assert response.headers["x-gateway-dropped-tools"] == "web_search"
+        assert b"response.completed" in response.read()
+    with (
+        _claude(gateway_server, key) as claude,
+        claude.messages.with_streaming_response.create(
+            model="qwen3", max_tokens=5, messages=[{"role": "user", "content": "hi"}], tools=[WEB_SEARCH], stream=True
+        ) as raw,
+    ):
+        assert raw.headers["x-gateway-dropped-tools"] == "web_search"
+        assert b"message_stop" in raw.read()
