@@ -103,3 +103,23 @@ def test_claude_code_first_request_decodes() -> None:
     assert options.thinking_display == "omitted"
     assert options.applied_edits == ()
     assert not options.dropped
+
+
+def test_tool_reference_in_a_tool_result_tells_the_model_the_tool_is_there() -> None:
+    turns = [
+        {"role": "user", "content": "find a tool"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "ToolSearch", "input": {}}]},
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t1",
+                    "content": [{"type": "tool_reference", "tool_name": "Read"}],
+                }
+            ],
+        },
+    ]
+    chat, _ = decode_messages(body(messages=turns, tools=[CLIENT_TOOL]))
+    assert chat.messages[-1].role == "tool"
+    assert chat.messages[-1].text == "Tool 'Read' is available."

@@ -19,15 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ollama_gateway.protocols.anthropic.schemas import (
+from ollama_gateway.protocols.anthropic.context_schemas import (
     ClearThinkingEdit,
     ClearToolUsesEdit,
     ContextEdit,
+    ThinkingTurns,
+)
+from ollama_gateway.protocols.anthropic.schemas import (
     InputMessage,
     RedactedThinkingBlock,
     TextBlock,
     ThinkingBlock,
-    ThinkingTurns,
     ToolResultBlock,
     ToolUseBlock,
 )

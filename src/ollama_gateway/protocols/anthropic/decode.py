@@ -46,6 +46,7 @@ from ollama_gateway.protocols.anthropic.schemas import (
     ThinkingBlock,
     ThinkingDisplay,
     ThinkingEnabled,
+    ToolReferenceBlock,
     ToolResultBlock,
     ToolUseBlock,
     validate,
@@ -298,7 +299,7 @@ def _tool_message(block: ToolResultBlock, at: str, tool_names: Mapping[str, str]
     elif isinstance(content, str):
         parts = (TextPart(content),)
     else:
-        parts = tuple(_part(b, f"{at}.content.{k}") for k, b in enumerate(content))
+        parts = tuple(_result_part(b, f"{at}.content.{k}") for k, b in enumerate(content))
     return Message(
         role="tool",
         parts=parts,
@@ -306,6 +307,13 @@ def _tool_message(block: ToolResultBlock, at: str, tool_names: Mapping[str, str]
         tool_call_id=block.tool_use_id,
         is_error=bool(block.is_error),
     )
+
+
+def _result_part(block: TextBlock | ImageBlock | ToolReferenceBlock, at: str) -> Part:
+    if isinstance(block, ToolReferenceBlock):
+        # Deferred tools (defer_loading) are sent to Ollama from the start; the reference says the tool is there.
+        return TextPart(f"Tool {block.tool_name!r} is available.")
+    return _part(block, at)
 
 
 def _part(block: TextBlock | ImageBlock, at: str) -> Part:

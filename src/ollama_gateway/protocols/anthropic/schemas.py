@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from ollama_gateway.core.leniency import Dropped
 from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.protocols.anthropic.context_schemas import ContextManagement
 
 ThinkingDisplay = Literal["summarized", "omitted"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
@@ -75,7 +76,15 @@ class ToolUseBlock(_Wire):
     toolset_name: str | None = None
 
 
-ToolResultContent = Annotated[TextBlock | ImageBlock, Field(discriminator="type")]
+class ToolReferenceBlock(_Wire):
+    """A tool search result naming a (deferred) tool; Ollama is sent every tool, so it only tells the model so."""
+
+    type: Literal["tool_reference"]
+    tool_name: str
+    cache_control: dict[str, Any] | None = None
+
+
+ToolResultContent = Annotated[TextBlock | ImageBlock | ToolReferenceBlock, Field(discriminator="type")]
 
 
 class ToolResultBlock(_Wire):
@@ -242,63 +251,6 @@ class OutputConfig(_Wire):
 
     effort: Effort | None = None
     format: JSONSchemaFormat | None = None
-
-
-# --- context management -----------------------------------------------------------------------
-
-
-class ThinkingTurns(_Wire):
-    """Keep the thinking of the last `value` assistant turns that have some."""
-
-    type: Literal["thinking_turns"]
-    value: int = Field(ge=0)
-
-
-class AllThinkingTurns(_Wire):
-    """Keep all thinking."""
-
-    type: Literal["all"]
-
-
-class InputTokens(_Wire):
-    """A number of input tokens (a trigger or a minimum to clear), measured with the gateway's estimate."""
-
-    type: Literal["input_tokens"]
-    value: int = Field(ge=0)
-
-
-class ToolUses(_Wire):
-    """A number of tool uses (a trigger or how many to keep)."""
-
-    type: Literal["tool_uses"]
-    value: int = Field(ge=0)
-
-
-class ClearThinkingEdit(_Wire):
-    """`clear_thinking_20251015`: drop the thinking of older assistant turns."""
-
-    type: Literal["clear_thinking_20251015"]
-    keep: Annotated[ThinkingTurns | AllThinkingTurns, Field(discriminator="type")] | Literal["all"] | None = None
-
-
-class ClearToolUsesEdit(_Wire):
-    """`clear_tool_uses_20250919`: replace old tool results (and optionally inputs) once the context is large."""
-
-    type: Literal["clear_tool_uses_20250919"]
-    trigger: Annotated[InputTokens | ToolUses, Field(discriminator="type")] | None = None
-    keep: ToolUses | None = None
-    clear_at_least: InputTokens | None = None
-    exclude_tools: list[str] | None = None
-    clear_tool_inputs: bool | list[str] | None = None
-
-
-ContextEdit = Annotated[ClearThinkingEdit | ClearToolUsesEdit, Field(discriminator="type")]
-
-
-class ContextManagement(_Wire):
-    """`context_management`: edits applied to the conversation before it reaches the model."""
-
-    edits: list[ContextEdit] = Field(default_factory=list)
 
 
 # --- the request ------------------------------------------------------------------------------
