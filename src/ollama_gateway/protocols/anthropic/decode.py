@@ -114,7 +114,7 @@ def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple
     original: int | None = None
     if request.context_management is not None:
 
-        def estimate(conversation: Any) -> int:
+        def estimate(conversation: Sequence[InputMessage]) -> int:
             return estimate_input_tokens(
                 ChatRequest(model=request.model, messages=system + _conversation(conversation), tools=tools)
             )
