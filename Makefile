@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev system-deps run test lint typecheck ci bench clean
+.PHONY: setup setup-dev system-deps clients run test lint typecheck ci bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,21 @@ setup-dev: $(VENV)/.dev
 system-deps:
 	bash scripts/system-deps.sh
 
+## The agent CLIs tests/clients drives (Claude Code, Codex), pinned by tests/clients/node/package-lock.json.
+## Installed from npm into that folder only; a no-op while the lock file is unchanged. Needs node and npm.
+CLIENTS := tests/clients/node
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clients: system-deps $(CLIENTS)/node_modules/.installed
+
 ## Set up and start the gateway on the embedded SQLite default.
 run: setup
 	$(BIN)/ollama-gateway serve
 
 ## Set up and run the whole test suite.
-test: setup-dev system-deps
+test: setup-dev system-deps clients
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-dev
@@ -44,4 +53,4 @@ bench: setup-dev
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENTS)/node_modules

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +64,12 @@ class Settings(BaseSettings):
 
     # Anthropic streams
     ping_interval_sec: float = 10.0
+
+    # Agent clients (Claude Code, Codex): what to do with what Ollama cannot honour.
+    # `drop`: hosted/server tools (web search, ...) are removed and named in X-Gateway-Dropped-Tools.
+    hosted_tools: Literal["drop", "refuse"] = "drop"
+    # `drop`: unsupported top-level fields are removed and named in X-Gateway-Dropped-Fields instead of a 400.
+    unsupported_fields: Literal["refuse", "drop"] = "refuse"
 
     # Admin
     admin_password: SecretStr | None = None

@@ -46,17 +46,17 @@ def _status_reply(endpoint: str, sent: str, reason: str) -> web.Response:
     return json_response(obj)
 
 
-def _plan(state: FakeState, path: str, entry: ModelEntry, turn: Turn) -> Plan:
+def _plan(state: FakeState, path: str, entry: ModelEntry, turn: Turn, body: dict[str, Any]) -> Plan:
     error = format_error(turn.fmt)
     if error is not None:  # fails inside the runner, before any output
         return build_plan(Reply(content=[], error=error, error_status=500), turn)
-    reply = state.take_script(path, entry.name.key)
+    reply = state.reply_for(path, entry.name.key, body)
     return build_plan(reply, turn, state.default_tokens, state.default_chunk_delay)
 
 
 async def _run(request: web.Request, state: FakeState, entry: ModelEntry, body: dict[str, Any], turn: Turn) -> Any:
     try:
-        return await respond(request, state, turn, _plan(state, request.path, entry, turn))
+        return await respond(request, state, turn, _plan(state, request.path, entry, turn, body))
     finally:
         if keep_alive_seconds(body) == 0:
             state.unload(entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,9 @@ from .replies import Reply
 from .requests import keep_alive_seconds, option_int, validate_options
 from .stats import Stats
 from .wire import MAX_DURATION_NS
+
+Behaviour = Callable[[str, dict[str, Any]], Reply | None]
+"""A reply chosen from the request itself (e.g. `agent.CallToolThenAnswer`), for multi-turn clients."""
 
 DEFAULT_VERSION = "0.33.0-rc2"
 DEFAULT_KEEP_ALIVE_S = 300.0
@@ -80,6 +83,8 @@ class FakeState:
         self.name: str | None = None
         self.busy = False
         self.stats = Stats()
+        # Consulted when no scripted reply matches: (path, body) -> a Reply, or None for the default reply.
+        self.behaviour: Behaviour | None = None
 
     # -- recordings ---------------------------------------------------------------------------------------------
     @property
@@ -167,6 +172,13 @@ class FakeState:
                 if item.model_key in (None, model_key) and item.path in (None, path):
                     return self._scripts.pop(i).reply
         return None
+
+    def reply_for(self, path: str, model_key: str, body: dict[str, Any]) -> Reply | None:
+        """The scripted reply for this request, else what the behaviour (if any) answers (server side)."""
+        reply = self.take_script(path, model_key)
+        if reply is None and self.behaviour is not None:
+            reply = self.behaviour(path, body)
+        return reply
 
     @property
     def pending_scripts(self) -> int:
@@ -256,4 +268,5 @@ class FakeState:
             self.default_chunk_delay = 0.0
             self.busy = False
             self.stats.clear()
+            self.behaviour = None
             self._changed.notify_all()

@@ -10,25 +10,31 @@ Conversation mapping:
   empty ones (from `display: "omitted"`) carry nothing and are skipped.
 - `redacted_thinking` blocks are accepted and skipped: they hold Anthropic-encrypted reasoning that no
   Ollama model can read, and clients must be able to echo a conversation that began on Anthropic.
+- A `system` turn inside `messages` (text only) becomes a system message at that position.
+- Claude Code's `x-anthropic-billing-header: ...` system block changes per conversation and would defeat
+  Ollama's prompt-prefix reuse; it is dropped.
+- `context_management` edits run on the validated conversation before any of this (`context_edits.py`).
+- Server tools (web search, web fetch, code execution, ...) run only on Anthropic: refused, or dropped and
+  reported when the operator chose `HOSTED_TOOLS=drop`. Likewise refused and unknown top-level fields under
+  `UNSUPPORTED_FIELDS=drop`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import orjson
-
-from ollama_gateway.core.messages import ImagePart, Message, Part, TextPart, ToolCall, ToolSpec
-from ollama_gateway.core.requests import ChatRequest, GenerationControls, ToolChoice
+from ollama_gateway.core.leniency import STRICT, Dropped, Leniency
+from ollama_gateway.core.messages import ImagePart, Message, Part, TextPart, ToolCall
+from ollama_gateway.core.requests import ChatRequest, GenerationControls
 from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.protocols.anthropic.context_edits import apply_context_edits
 from ollama_gateway.protocols.anthropic.controls import OLLAMA_OPTION_TYPES, merge_options, think_value
+from ollama_gateway.protocols.anthropic.estimate import estimate_input_tokens
 from ollama_gateway.protocols.anthropic.schemas import (
     Base64ImageSource,
-    CustomTool,
-    FunctionTool,
     ImageBlock,
     InputMessage,
     MessagesOptions,
@@ -40,14 +46,12 @@ from ollama_gateway.protocols.anthropic.schemas import (
     ThinkingBlock,
     ThinkingDisplay,
     ThinkingEnabled,
-    ToolChoiceAny,
-    ToolChoiceAuto,
-    ToolChoiceNone,
-    ToolChoiceTool,
+    ToolReferenceBlock,
     ToolResultBlock,
     ToolUseBlock,
     validate,
 )
+from ollama_gateway.protocols.anthropic.tools import check_unique_tool_names, split_server_tools, tool_choice, tool_spec
 
 # Top-level fields accepted and ignored, because ignoring them cannot change the generated output.
 IGNORED_FIELDS: Final[Mapping[str, str]] = {
@@ -65,8 +69,10 @@ IGNORED_FIELDS: Final[Mapping[str, str]] = {
 # Top-level fields refused, because ignoring them would change what the model sees or does.
 REFUSED_FIELDS: Final[Mapping[str, str]] = {
     "mcp_servers": "MCP connectors are not supported",
-    "context_management": "context editing is not supported",
 }
+
+# The first system block Claude Code sends; it differs per conversation and carries nothing for the model.
+BILLING_HEADER_PREFIX: Final[str] = "x-anthropic-billing-header:"
 
 # Ollama options that are not also Anthropic fields, accepted at the top level as on the OpenAI surface.
 TOP_LEVEL_OLLAMA_OPTIONS: Final[frozenset[str]] = frozenset(OLLAMA_OPTION_TYPES) - {"temperature", "top_p", "top_k"}
@@ -77,30 +83,46 @@ ANTHROPIC_FIELDS: Final[frozenset[str]] = frozenset(MessagesRequest.model_fields
 _RENDER_RANK: Final[Mapping[str, int]] = {"thinking": 0, "text": 1, "image": 1, "tool_use": 2}
 
 
-def decode_messages(body: Any) -> tuple[ChatRequest, MessagesOptions]:
+def decode_messages(body: Any, leniency: Leniency = STRICT) -> tuple[ChatRequest, MessagesOptions]:
     """Translate a Messages request body into a core ChatRequest and the Anthropic response options."""
-    return _decode(body, require_max_tokens=True)
+    return _decode(body, leniency, require_max_tokens=True)
 
 
-def decode_count_tokens(body: Any) -> ChatRequest:
+def decode_count_tokens(body: Any, leniency: Leniency = STRICT) -> tuple[ChatRequest, MessagesOptions]:
     """Validate a count_tokens body (like a Messages body, but `max_tokens` is optional) into a ChatRequest."""
-    return _decode(body, require_max_tokens=False)[0]
+    return _decode(body, leniency, require_max_tokens=False)
 
 
-def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, MessagesOptions]:
+def _decode(body: Any, leniency: Leniency, *, require_max_tokens: bool) -> tuple[ChatRequest, MessagesOptions]:
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")
-    _check_fields(body)
-    _check_tool_types(body.get("tools"))
+    dropped_fields = _check_fields(body, leniency)
+    raw_tools, dropped_tools = split_server_tools(body.get("tools"), leniency)
     wire_fields = {k: v for k, v in body.items() if k in ANTHROPIC_FIELDS}
+    if raw_tools is not None:
+        wire_fields["tools"] = raw_tools
     top_options = {k: v for k, v in body.items() if k in TOP_LEVEL_OLLAMA_OPTIONS}
     request = validate(MessagesRequest, wire_fields)
     if require_max_tokens and request.max_tokens is None:
         raise InvalidRequestError("max_tokens: Field required", param="max_tokens")
 
-    tools = tuple(_tool_spec(t) for t in request.tools or ())
-    _check_unique_tool_names(tools)
-    messages = tuple(_system(request)) + _conversation(request.messages)
+    tools = tuple(tool_spec(t) for t in request.tools or ())
+    check_unique_tool_names(tools)
+    system = tuple(_system(request))
+    turns: tuple[InputMessage, ...] = tuple(request.messages)
+    applied: tuple[dict[str, Any], ...] | None = None
+    original: int | None = None
+    if request.context_management is not None:
+
+        def estimate(conversation: Sequence[InputMessage]) -> int:
+            return estimate_input_tokens(
+                ChatRequest(model=request.model, messages=system + _conversation(conversation), tools=tools)
+            )
+
+        original = estimate(turns)
+        edited = apply_context_edits(turns, request.context_management.edits, estimate)
+        turns, applied = edited.messages, edited.applied
+    messages = system + _conversation(turns)
     options = _options(request, top_options)
     after_tool_results = bool(messages) and messages[-1].role == "tool"
     effort = request.output_config.effort if request.output_config else None
@@ -108,7 +130,7 @@ def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, Messag
         think=request.think, thinking=request.thinking, effort=effort, after_tool_results=after_tool_results
     )
     fmt = request.output_config.format.schema_ if request.output_config and request.output_config.format else None
-    tool_choice, no_parallel = _tool_choice(request, tools)
+    choice, no_parallel = tool_choice(request, tools)
     display: ThinkingDisplay = "summarized"
     if isinstance(request.thinking, ThinkingEnabled | ThinkingAdaptive | ThinkingBetweenTools):
         display = request.thinking.display or "summarized"
@@ -118,7 +140,7 @@ def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, Messag
         stream=bool(request.stream),
         controls=GenerationControls(options=options, think=think, keep_alive=request.keep_alive),
         tools=tools,
-        tool_choice=tool_choice,
+        tool_choice=choice,
         format=fmt,
         stop_sequences=tuple(request.stop_sequences or ()),
     )
@@ -126,29 +148,25 @@ def _decode(body: Any, *, require_max_tokens: bool) -> tuple[ChatRequest, Messag
         thinking_display=display,
         stop_sequences=chat.stop_sequences,
         disable_parallel_tool_use=no_parallel,
+        applied_edits=applied,
+        original_input_tokens=original,
+        dropped=Dropped(tools=dropped_tools, fields=dropped_fields),
     )
     return chat, response_options
 
 
-def _check_fields(body: Mapping[str, Any]) -> None:
-    for name in body:
-        if name in REFUSED_FIELDS:
-            raise InvalidRequestError(f"{name}: not supported ({REFUSED_FIELDS[name]})", param=name)
-    unknown = sorted(k for k in body if k not in ANTHROPIC_FIELDS | TOP_LEVEL_OLLAMA_OPTIONS | IGNORED_FIELDS.keys())
+def _check_fields(body: Mapping[str, Any], leniency: Leniency) -> tuple[str, ...]:
+    """Refuse what the gateway cannot honour, or (UNSUPPORTED_FIELDS=drop) name it to be dropped."""
+    known = ANTHROPIC_FIELDS | TOP_LEVEL_OLLAMA_OPTIONS | IGNORED_FIELDS.keys()
+    refused = [k for k in body if k in REFUSED_FIELDS]
+    unknown = sorted(k for k in body if k not in known and k not in REFUSED_FIELDS)
+    if leniency.unsupported_fields == "drop":
+        return tuple(refused + unknown)
+    for name in refused:
+        raise InvalidRequestError(f"{name}: not supported ({REFUSED_FIELDS[name]})", param=name)
     if unknown:
         raise InvalidRequestError(f"unknown field(s): {', '.join(unknown)}", param=unknown[0])
-
-
-def _check_tool_types(tools: Any) -> None:
-    if not isinstance(tools, list):
-        return  # validation reports the wrong type
-    for i, tool in enumerate(tools):
-        kind = tool.get("type") if isinstance(tool, dict) else None
-        if kind not in (None, "custom", "function"):
-            raise InvalidRequestError(
-                f"tools.{i}: server tool type {kind!r} is not supported (only client tools run on Ollama)",
-                param=f"tools.{i}.type",
-            )
+    return ()
 
 
 def _options(request: MessagesRequest, top_options: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,7 +185,10 @@ def _options(request: MessagesRequest, top_options: Mapping[str, Any]) -> dict[s
 def _system(request: MessagesRequest) -> list[Message]:
     if request.system is None:
         return []
-    text = request.system if isinstance(request.system, str) else "\n\n".join(b.text for b in request.system)
+    if isinstance(request.system, str):
+        text = request.system
+    else:
+        text = "\n\n".join(b.text for b in request.system if not b.text.startswith(BILLING_HEADER_PREFIX))
     return [Message(role="system", parts=(TextPart(text),))] if text else []
 
 
@@ -187,16 +208,26 @@ class _Pending:
         return not (self.parts or self.thinking or self.calls)
 
 
-def _conversation(turns: list[InputMessage]) -> tuple[Message, ...]:
+def _conversation(turns: Sequence[InputMessage]) -> tuple[Message, ...]:
     out: list[Message] = []
     tool_names: dict[str, str] = {}
     for i, turn in enumerate(turns):
         blocks = [TextBlock(type="text", text=turn.content)] if isinstance(turn.content, str) else turn.content
         if turn.role == "user":
             _user_turn(blocks, f"messages.{i}", tool_names, out)
+        elif turn.role == "system":
+            out.append(_system_turn(blocks, f"messages.{i}"))
         else:
             _assistant_turn(blocks, f"messages.{i}", tool_names, out)
     return tuple(out)
+
+
+def _system_turn(blocks: list[Any], where: str) -> Message:
+    for j, block in enumerate(blocks):
+        if not isinstance(block, TextBlock):
+            at = f"{where}.content.{j}"
+            raise InvalidRequestError(f"{at}: system messages may hold only text blocks, not {block.type}", param=at)
+    return Message(role="system", parts=(TextPart("\n\n".join(b.text for b in blocks)),))
 
 
 def _user_turn(blocks: list[Any], where: str, tool_names: Mapping[str, str], out: list[Message]) -> None:
@@ -268,7 +299,7 @@ def _tool_message(block: ToolResultBlock, at: str, tool_names: Mapping[str, str]
     elif isinstance(content, str):
         parts = (TextPart(content),)
     else:
-        parts = tuple(_part(b, f"{at}.content.{k}") for k, b in enumerate(content))
+        parts = tuple(_result_part(b, f"{at}.content.{k}") for k, b in enumerate(content))
     return Message(
         role="tool",
         parts=parts,
@@ -276,6 +307,13 @@ def _tool_message(block: ToolResultBlock, at: str, tool_names: Mapping[str, str]
         tool_call_id=block.tool_use_id,
         is_error=bool(block.is_error),
     )
+
+
+def _result_part(block: TextBlock | ImageBlock | ToolReferenceBlock, at: str) -> Part:
+    if isinstance(block, ToolReferenceBlock):
+        # Deferred tools (defer_loading) are sent to Ollama from the start; the reference says the tool is there.
+        return TextPart(f"Tool {block.tool_name!r} is available.")
+    return _part(block, at)
 
 
 def _part(block: TextBlock | ImageBlock, at: str) -> Part:
@@ -290,47 +328,3 @@ def _part(block: TextBlock | ImageBlock, at: str) -> Part:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidRequestError(f"{at}.source.url: only http and https image URLs are supported", param=at)
     return ImagePart(url=source.url)
-
-
-# --- tools ------------------------------------------------------------------------------------
-
-
-def _tool_spec(tool: CustomTool | FunctionTool) -> ToolSpec:
-    if isinstance(tool, FunctionTool):
-        fn = tool.function
-        parameters = fn.parameters if fn.parameters is not None else {"type": "object", "properties": {}}
-        return ToolSpec(name=fn.name, parameters=parameters, description=fn.description)
-    description = tool.description
-    if tool.input_examples:
-        # Examples are content the model should see; Ollama tools have no field for them.
-        examples = "\n".join(orjson.dumps(e).decode() for e in tool.input_examples)
-        description = f"{description}\n\nInput examples:\n{examples}" if description else f"Input examples:\n{examples}"
-    return ToolSpec(name=tool.name, parameters=tool.input_schema, description=description)
-
-
-def _check_unique_tool_names(tools: tuple[ToolSpec, ...]) -> None:
-    seen: set[str] = set()
-    for tool in tools:
-        if tool.name in seen:
-            raise InvalidRequestError(f"tools: duplicate tool name {tool.name!r}", param="tools")
-        seen.add(tool.name)
-
-
-def _tool_choice(request: MessagesRequest, tools: tuple[ToolSpec, ...]) -> tuple[ToolChoice | None, bool]:
-    """The core tool choice and whether parallel tool use was disabled (accepted, not enforceable on Ollama)."""
-    match request.tool_choice:
-        case None:
-            return None, False
-        case ToolChoiceNone():
-            return "none", False
-        case ToolChoiceAuto(disable_parallel_tool_use=no_parallel):
-            return "auto", bool(no_parallel)
-        case ToolChoiceAny(disable_parallel_tool_use=no_parallel):
-            if not tools:
-                raise InvalidRequestError("tool_choice: type any requires tools", param="tool_choice")
-            return "required", bool(no_parallel)
-        case ToolChoiceTool(name=name, disable_parallel_tool_use=no_parallel):
-            if name not in {t.name for t in tools}:
-                raise InvalidRequestError(f"tool_choice.name: no tool named {name!r}", param="tool_choice.name")
-            return name, bool(no_parallel)
-    raise AssertionError("unreachable")  # pragma: no cover

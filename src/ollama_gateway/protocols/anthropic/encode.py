@@ -105,4 +105,11 @@ def encode_message(
         ),
         "stop_sequence": result.stop_sequence,
         "usage": {"input_tokens": result.usage.prompt_tokens, "output_tokens": result.usage.completion_tokens},
-    }
+    } | context_management(options)
+
+
+def context_management(options: MessagesOptions) -> dict[str, Any]:
+    """`{"context_management": {"applied_edits": [...]}}` when the request asked for context editing, else `{}`."""
+    if options.applied_edits is None:
+        return {}
+    return {"context_management": {"applied_edits": [dict(edit) for edit in options.applied_edits]}}

@@ -8,12 +8,14 @@ and ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
+from ollama_gateway.core.leniency import Dropped
 from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.protocols.anthropic.context_schemas import ContextManagement
 
 ThinkingDisplay = Literal["summarized", "omitted"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
@@ -74,7 +76,15 @@ class ToolUseBlock(_Wire):
     toolset_name: str | None = None
 
 
-ToolResultContent = Annotated[TextBlock | ImageBlock, Field(discriminator="type")]
+class ToolReferenceBlock(_Wire):
+    """A tool search result naming a (deferred) tool; Ollama is sent every tool, so it only tells the model so."""
+
+    type: Literal["tool_reference"]
+    tool_name: str
+    cache_control: dict[str, Any] | None = None
+
+
+ToolResultContent = Annotated[TextBlock | ImageBlock | ToolReferenceBlock, Field(discriminator="type")]
 
 
 class ToolResultBlock(_Wire):
@@ -112,9 +122,9 @@ ContentBlock = Annotated[
 
 
 class InputMessage(_Wire):
-    """One conversation turn."""
+    """One conversation turn; a `system` turn (text only) becomes an Ollama system message at its position."""
 
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "system"]
     content: str | list[ContentBlock]
 
 
@@ -262,6 +272,7 @@ class MessagesRequest(_Wire):
     tool_choice: ToolChoice | None = None
     thinking: ThinkingConfig | None = None
     output_config: OutputConfig | None = None
+    context_management: ContextManagement | None = None
     # Gateway extensions.
     options: dict[str, Any] | None = None
     keep_alive: str | int | float | None = None
@@ -275,6 +286,11 @@ class MessagesOptions:
     thinking_display: ThinkingDisplay = "summarized"
     stop_sequences: tuple[str, ...] = ()
     disable_parallel_tool_use: bool = False
+    # The response's `context_management.applied_edits`; None when the request asked for no context management.
+    applied_edits: tuple[dict[str, Any], ...] | None = None
+    # The estimate before context edits (count_tokens reports it as `original_input_tokens`).
+    original_input_tokens: int | None = None
+    dropped: Dropped = field(default_factory=Dropped)
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -24,6 +24,7 @@ from ollama_gateway.errors import GatewayError
 from ollama_gateway.protocols.anthropic.encode import (
     SignatureFor,
     ToolIdFor,
+    context_management,
     stop_reason,
     thinking_signature,
     tool_ids_for,
@@ -141,7 +142,7 @@ class MessagesStreamEncoder:
             "type": "message_delta",
             "delta": {"stop_reason": reason, "stop_sequence": event.stop_sequence},
             "usage": {"input_tokens": event.usage.prompt_tokens, "output_tokens": event.usage.completion_tokens},
-        }
+        } | context_management(self._options)
         return out + _event(delta) + _event({"type": "message_stop"})
 
     def _start_block(self, block: dict[str, Any]) -> bytes:

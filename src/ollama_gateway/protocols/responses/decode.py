@@ -1,6 +1,9 @@
 """`POST /v1/responses` bodies (already-parsed JSON) → a core ChatRequest plus what shapes the response.
 
-Stateless: anything that needs stored responses, conversations or prompts is a 400. Precedence for
+Stateless: anything that needs stored responses, conversations or prompts is a 400. Hosted tools (web
+search, ...) are dropped and reported, or refused, per `Leniency.hosted_tools`; unknown and unsupported
+top-level fields likewise per `Leniency.unsupported_fields` (stateful ones are always refused: dropping them
+would lose the conversation). `namespace` tools are flattened to `namespace__name` functions. Precedence for
 Ollama options is the chat surface's: `options` < Ollama option names at the top level < the named
 fields (`temperature`, `top_p`, `max_output_tokens`). For reasoning: `think` > `reasoning.effort`.
 """
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ollama_gateway.core.leniency import STRICT, Dropped, Leniency
 from ollama_gateway.core.messages import Message, TextPart
 from ollama_gateway.core.options import OLLAMA_OPTIONS
 from ollama_gateway.core.requests import ChatRequest, Format, GenerationControls, Think, ToolChoice
@@ -26,7 +30,7 @@ from ollama_gateway.protocols.openai.options import (
 )
 from ollama_gateway.protocols.openai.schemas import parse_model
 from ollama_gateway.protocols.responses import schemas
-from ollama_gateway.protocols.responses.decode_input import decode_input
+from ollama_gateway.protocols.responses.decode_input import decode_input, flat_tool_name
 
 REASONING_SUMMARIES: Final[frozenset[str]] = frozenset({"auto", "concise", "detailed"})
 """Accepted `reasoning.summary` values; the gateway always sends the model's reasoning as the summary."""
@@ -49,20 +53,23 @@ class ResponsesOptions:
     reasoning: Mapping[str, Any] = field(default_factory=lambda: {"effort": None, "summary": None})
     text: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_TEXT))
     user: str | None = None
+    # Flat tool name Ollama sees → (namespace, name) as the client declared it.
+    namespaced: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    dropped: Dropped = field(default_factory=Dropped)
 
 
-def decode_response_request(body: Any) -> tuple[ChatRequest, ResponsesOptions]:
-    """Translate a /v1/responses body; any field it cannot honour is a 400 naming it."""
+def decode_response_request(body: Any, leniency: Leniency = STRICT) -> tuple[ChatRequest, ResponsesOptions]:
+    """Translate a /v1/responses body; a field it cannot honour is a 400 naming it (or dropped, per `leniency`)."""
     req = parse_model(schemas.ResponsesRequest, body)
     extra = dict(req.model_extra or {})
-    top_options = _sort_extras(extra)
+    top_options, dropped_fields = _sort_extras(extra, leniency)
     if not req.model.strip():
         raise InvalidRequestError("Missing required parameter: 'model'.", param="model")
     instructions = _instructions(req.instructions)
     messages = decode_input(req.input)
     if instructions:
         messages = (Message(role="system", parts=(TextPart(instructions),)), *messages)
-    tools, wire_tools = _tools(req.tools)
+    tools, wire_tools, namespaced, dropped_tools = _tools(req.tools, leniency)
     specs, choice = decode_tools(tools, _chat_tool_choice(req.tool_choice), None, None)
     request = ChatRequest(
         model=req.model,
@@ -85,13 +92,20 @@ def decode_response_request(body: Any) -> tuple[ChatRequest, ResponsesOptions]:
         reasoning=_echo_reasoning(req.reasoning),
         text=_echo_text(req.text),
         user=_user(extra.get("user")),
+        namespaced=namespaced,
+        dropped=Dropped(tools=dropped_tools, fields=dropped_fields),
     )
     return request, options
 
 
-def _sort_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Unknown top-level keys: Ollama options (returned), ignored fields, refused features, or a 400."""
+def _sort_extras(extra: Mapping[str, Any], leniency: Leniency) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Unknown top-level keys: Ollama options (returned), ignored fields, refused features, or a 400.
+
+    Under UNSUPPORTED_FIELDS=drop, unsupported and unknown fields are returned as dropped instead.
+    """
     options: dict[str, Any] = {}
+    dropped: list[str] = []
+    lenient = leniency.unsupported_fields == "drop"
     for name, value in extra.items():
         if name in OLLAMA_OPTIONS:
             options[name] = value
@@ -101,15 +115,21 @@ def _sort_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
                     f"'{name}' is not supported: {schemas.STATEFUL_FIELDS[name]}.", param=name, code="unsupported"
                 )
         elif name in schemas.UNSUPPORTED_FIELDS:
-            if value not in (None, 0, [], {}):
-                raise InvalidRequestError(
-                    f"'{name}' is not supported: {schemas.UNSUPPORTED_FIELDS[name]}.", param=name, code="unsupported"
-                )
+            if value in (None, 0, [], {}):
+                continue
+            if lenient:
+                dropped.append(name)
+                continue
+            raise InvalidRequestError(
+                f"'{name}' is not supported: {schemas.UNSUPPORTED_FIELDS[name]}.", param=name, code="unsupported"
+            )
         elif name in schemas.IGNORED_FIELDS:
             _check_ignored(name, value)
+        elif lenient:
+            dropped.append(name)
         else:
             raise InvalidRequestError(f"Unrecognized request argument supplied: {name}", param=name)
-    return options
+    return options, tuple(dropped)
 
 
 def _check_ignored(name: str, value: Any) -> None:
@@ -119,6 +139,14 @@ def _check_ignored(name: str, value: Any) -> None:
             f"Invalid value for 'truncation': {value!r}; only 'disabled' is supported "
             "(set 'num_ctx' to give the model more context).",
             param="truncation",
+        )
+    if (
+        name == "client_metadata"
+        and value is not None
+        and (not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()))
+    ):
+        raise InvalidRequestError(
+            "Invalid type for 'client_metadata': expected an object of strings.", param="client_metadata"
         )
     if name == "parallel_tool_calls" and value is not None and not isinstance(value, bool):
         raise InvalidRequestError("Invalid type for 'parallel_tool_calls': expected a boolean.", param=name)
@@ -161,35 +189,83 @@ def _metadata(value: Any) -> dict[str, Any]:
     raise InvalidRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
 
 
-def _tools(raw: list[dict[str, Any]] | None) -> tuple[list[openai_schemas.Tool], tuple[dict[str, Any], ...]]:
-    """Function tools as the chat decoder's shape (to share its checks) and as the response echoes them."""
-    tools: list[openai_schemas.Tool] = []
-    wire: list[dict[str, Any]] = []
+@dataclass(slots=True)
+class _Tools:
+    """The tools gathered from `tools`: chat-decoder shapes, response echoes, namespaced names, dropped ones."""
+
+    chat: list[openai_schemas.Tool] = field(default_factory=list)
+    wire: list[dict[str, Any]] = field(default_factory=list)
+    namespaced: dict[str, tuple[str, str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+
+def _tools(
+    raw: list[dict[str, Any]] | None, leniency: Leniency
+) -> tuple[list[openai_schemas.Tool], tuple[dict[str, Any], ...], dict[str, tuple[str, str]], tuple[str, ...]]:
+    """Function tools as the chat decoder's shape (to share its checks), as the response echoes them, the
+    namespaced ones by flat name, and the hosted tools dropped."""
+    out = _Tools()
     for i, entry in enumerate(raw or ()):
         param = f"tools[{i}]"
         kind = entry.get("type")
-        if kind != "function":
+        if kind == "function":
+            out.wire.append(_function(out, entry, param, None, None))
+        elif kind == "namespace":
+            out.wire.append(_namespace(out, entry, param))
+        elif kind in schemas.HOSTED_TOOL_TYPES and leniency.hosted_tools == "drop":
+            out.dropped.append(str(kind))
+        else:
+            hosted = kind in schemas.HOSTED_TOOL_TYPES
             raise InvalidRequestError(
-                f"Tool type {kind!r} is not supported; only 'function' tools are (built-in tools such as web search, "
-                "file search and computer use are not available).",
+                f"Tool type {kind!r} is not supported; only 'function' and 'namespace' tools are"
+                + (
+                    " (hosted tools run on OpenAI's side; HOSTED_TOOLS=drop lets the gateway drop them)."
+                    if hosted
+                    else "."
+                ),
                 param=f"{param}.type",
                 code="unsupported",
             )
-        spec = parse_model(schemas.FunctionTool, entry, param)
-        function = openai_schemas.FunctionDef(
-            name=spec.name, description=spec.description, parameters=spec.parameters, strict=spec.strict
-        )
-        tools.append(openai_schemas.Tool(type="function", function=function))
-        wire.append(
-            {
-                "type": "function",
-                "name": spec.name,
-                "description": spec.description,
-                "parameters": spec.parameters,
-                "strict": spec.strict if spec.strict is not None else True,
-            }
-        )
-    return tools, tuple(wire)
+    return out.chat, tuple(out.wire), out.namespaced, tuple(out.dropped)
+
+
+def _function(
+    out: _Tools, entry: dict[str, Any], param: str, namespace: str | None, context: str | None
+) -> dict[str, Any]:
+    spec = parse_model(schemas.FunctionTool, entry, param)
+    name = flat_tool_name(namespace, spec.name)
+    if namespace is not None:
+        out.namespaced[name] = (namespace, spec.name)
+    description = spec.description
+    if context:
+        # The namespace's description is content the model should see; Ollama tools have no field for it.
+        description = f"{context}\n\n{description}" if description else context
+    function = openai_schemas.FunctionDef(
+        name=name, description=description, parameters=spec.parameters, strict=spec.strict
+    )
+    out.chat.append(openai_schemas.Tool(type="function", function=function))
+    return {
+        "type": "function",
+        "name": spec.name,
+        "description": spec.description,
+        "parameters": spec.parameters,
+        "strict": spec.strict if spec.strict is not None else True,
+    }
+
+
+def _namespace(out: _Tools, entry: dict[str, Any], param: str) -> dict[str, Any]:
+    spec = parse_model(schemas.NamespaceTool, entry, param)
+    inner: list[dict[str, Any]] = []
+    for j, tool in enumerate(spec.tools):
+        at = f"{param}.tools[{j}]"
+        if tool.get("type") != "function":
+            raise InvalidRequestError(
+                f"Tool type {tool.get('type')!r} is not supported inside a namespace; only 'function' tools are.",
+                param=f"{at}.type",
+                code="unsupported",
+            )
+        inner.append(_function(out, tool, at, spec.name, spec.description))
+    return {"type": "namespace", "name": spec.name, "description": spec.description, "tools": inner}
 
 
 def _chat_tool_choice(value: Any) -> Any:
@@ -239,6 +315,12 @@ def _think(req: schemas.ResponsesRequest) -> Think | None:
                     f"Invalid value for 'reasoning.{name}': {value!r}; expected 'auto', 'concise' or 'detailed'.",
                     param=f"reasoning.{name}",
                 )
+        if reasoning.context not in (None, "all_turns"):
+            raise InvalidRequestError(
+                f"Invalid value for 'reasoning.context': {reasoning.context!r}; only 'all_turns' is supported "
+                "(the gateway renders every reasoning item sent in 'input').",
+                param="reasoning.context",
+            )
         effort = parse_effort(reasoning.effort, "reasoning.effort")
     return think if think is not None else effort
 

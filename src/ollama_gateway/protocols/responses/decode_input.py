@@ -42,6 +42,14 @@ UNSUPPORTED_PART_TYPES: Final[Mapping[str, str]] = {
 STATEFUL_ITEM_TYPES: Final[frozenset[str]] = frozenset({"item_reference", "compaction"})
 """Item types that point at stored state, which a stateless gateway does not have."""
 
+NAMESPACE_SEPARATOR: Final[str] = "__"
+"""Joins a `namespace` tool's name and one of its functions into the one flat name Ollama sees."""
+
+
+def flat_tool_name(namespace: str | None, name: str) -> str:
+    """The name Ollama knows a (possibly namespaced) function by: `namespace__name`, or the name itself."""
+    return f"{namespace}{NAMESPACE_SEPARATOR}{name}" if namespace else name
+
 
 @dataclass(slots=True)
 class _Turn:
@@ -191,7 +199,7 @@ def _function_call(raw: dict[str, Any], param: str, index: int) -> ToolCall:
     if not item.call_id:
         raise InvalidRequestError(f"Missing required parameter: '{param}.call_id'.", param=f"{param}.call_id")
     arguments = parse_arguments(item.arguments, f"{param}.arguments")
-    return ToolCall(id=item.call_id, name=item.name, arguments=arguments, index=index)
+    return ToolCall(id=item.call_id, name=flat_tool_name(item.namespace, item.name), arguments=arguments, index=index)
 
 
 def _function_output(raw: dict[str, Any], param: str, call_names: Mapping[str, str]) -> Message:

@@ -40,7 +40,10 @@ def encode_response(
         output.append(message_item(item_id("message", len(output)), result.text, "incomplete" if cut else "completed"))
     for position, call in enumerate(result.tool_calls):
         call_id = call_id_for(call, response_id, position)
-        output.append(function_call_item(item_id("function_call", len(output)), call_id, call, "completed"))
+        item = function_call_item(
+            item_id("function_call", len(output)), call_id, call, "completed", namespaced=options.namespaced
+        )
+        output.append(item)
     return response_body(
         response_id=response_id,
         created_at=created_at,

@@ -27,6 +27,7 @@ IGNORED_FIELDS: Final[frozenset[str]] = frozenset(
         "prompt_cache_options",
         "safety_identifier",
         "stream_options",
+        "client_metadata",
     }
 )
 """Fields accepted and ignored: they do not change what the model produces (checked in `decode`)."""
@@ -81,6 +82,9 @@ class ReasoningConfig(Strict):
     effort: Any = None
     summary: Any = None
     generate_summary: Any = None
+    # Which turns' reasoning the model keeps; only "all_turns" matches a stateless gateway (it renders every
+    # reasoning item the client sends).
+    context: Any = None
 
 
 class TextFormat(Strict):
@@ -110,6 +114,32 @@ class FunctionTool(Strict):
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+
+
+HOSTED_TOOL_TYPES: Final[frozenset[str]] = frozenset(
+    {
+        "web_search",
+        "web_search_preview",
+        "web_search_preview_2025_03_11",
+        "web_search_2025_08_26",
+        "file_search",
+        "code_interpreter",
+        "image_generation",
+        "computer_use_preview",
+        "computer_use",
+        "mcp",
+    }
+)
+"""Tools OpenAI runs on its own side: the model may use them there; Ollama cannot (HOSTED_TOOLS decides)."""
+
+
+class NamespaceTool(Strict):
+    """A `namespace` tool: a named group of function tools (Codex's multi-agent tools come as one)."""
+
+    type: str
+    name: str = Field(min_length=1)
+    description: str | None = None
+    tools: list[dict[str, Any]]
 
 
 class InputPart(Open):

@@ -79,10 +79,19 @@ def message_item(item_id: str, text: str | None, status: ItemStatus) -> dict[str
 
 
 def function_call_item(
-    item_id: str, call_id: str, call: ToolCall, status: ItemStatus, *, empty: bool = False
+    item_id: str,
+    call_id: str,
+    call: ToolCall,
+    status: ItemStatus,
+    *,
+    empty: bool = False,
+    namespaced: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A `function_call` item; `arguments` is the JSON text of the object (empty while it streams)."""
-    return {
+    """A `function_call` item; `arguments` is the JSON text of the object (empty while it streams).
+
+    A call of a flattened namespace function is reported with the function's own name and its `namespace`.
+    """
+    item: dict[str, Any] = {
         "id": item_id,
         "type": "function_call",
         "status": status,
@@ -90,6 +99,9 @@ def function_call_item(
         "call_id": call_id,
         "name": call.name,
     }
+    if namespaced and call.name in namespaced:
+        item["namespace"], item["name"] = namespaced[call.name]
+    return item
 
 
 def arguments_text(call: ToolCall) -> str:

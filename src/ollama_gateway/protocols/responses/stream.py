@@ -211,13 +211,14 @@ class ResponsesStreamEncoder:
         call_id = call_id_for(call, self._response_id, self._calls)
         self._calls += 1
         arguments = arguments_text(call)
-        done = function_call_item(item_id, call_id, call, "completed")
+        namespaced = self._options.namespaced
+        done = function_call_item(item_id, call_id, call, "completed", namespaced=namespaced)
         self._items.append(done)
         return (
             self._event(
                 "response.output_item.added",
                 output_index=index,
-                item=function_call_item(item_id, call_id, call, "in_progress", empty=True),
+                item=function_call_item(item_id, call_id, call, "in_progress", empty=True, namespaced=namespaced),
             )
             + self._event(
                 "response.function_call_arguments.delta", item_id=item_id, output_index=index, delta=arguments

@@ -23,6 +23,7 @@ from ollama_gateway.protocols.anthropic import (
 from ollama_gateway.service.catalog import ResolvedModel
 from ollama_gateway.service.pipeline import chat_events, inline_images
 from ollama_gateway.web.context import RequestContext, Surface, endpoint, json_response
+from ollama_gateway.web.dropped import leniency, report_dropped
 from ollama_gateway.web.generation import respond, start
 
 ANTHROPIC = Surface("anthropic", error_body)
@@ -32,7 +33,7 @@ ANTHROPIC = Surface("anthropic", error_body)
 async def messages(ctx: RequestContext) -> Response:
     """A Messages API turn, streamed as Anthropic events or answered as one message."""
     await ctx.authenticate()
-    request, options = decode_messages(await ctx.json())
+    request, options = decode_messages(await ctx.json(), leniency(ctx.gateway.settings))
     resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = _relax_thinking(replace(request, model=resolved.upstream, controls=controls, messages=messages), resolved)
@@ -49,7 +50,7 @@ async def messages(ctx: RequestContext) -> Response:
         ),
         estimate,
     )
-    return await respond(
+    response = await respond(
         ctx,
         events,
         stream=request.stream,
@@ -58,6 +59,7 @@ async def messages(ctx: RequestContext) -> Response:
         ),
         body=lambda result: encode_message(result, message_id=message_id, model=resolved.requested, options=options),
     )
+    return report_dropped(ctx, response, options.dropped)
 
 
 @endpoint(ANTHROPIC, "/v1/messages/count_tokens")
@@ -65,7 +67,7 @@ async def messages_count_tokens(ctx: RequestContext) -> Response:
     """An estimate of a request's input tokens (see docs/compat-anthropic.md for the formula)."""
     key = await ctx.authenticate()
     body = await ctx.json()
-    counted = count_tokens(body)
+    counted = count_tokens(body, leniency(ctx.gateway.settings))
     await ctx.gateway.catalog.resolve_fresh(str(body.get("model")), key)
     return json_response(counted)
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from ollama_gateway.protocols.responses import ResponsesStreamEncoder, decode_response_request, encode_response
 from ollama_gateway.service.pipeline import chat_events, inline_images
 from ollama_gateway.web.context import RequestContext, endpoint
+from ollama_gateway.web.dropped import leniency, report_dropped
 from ollama_gateway.web.generation import respond, start
 from ollama_gateway.web.routes.openai import OPENAI
 
@@ -20,13 +21,13 @@ from ollama_gateway.web.routes.openai import OPENAI
 async def create_response(ctx: RequestContext) -> Response:
     """A Responses API turn, streamed as `response.*` events or answered as one response object."""
     await ctx.authenticate()
-    request, options = decode_response_request(await ctx.json())
+    request, options = decode_response_request(await ctx.json(), leniency(ctx.gateway.settings))
     resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
     response_id, created = "resp_" + secrets.token_hex(16), int(time.time())
     exclude = bool(controls.exclude_reasoning)
-    return await respond(
+    response = await respond(
         ctx,
         chat_events(
             ctx.gateway.upstream,
@@ -47,6 +48,7 @@ async def create_response(ctx: RequestContext) -> Response:
             exclude_reasoning=exclude,
         ),
     )
+    return report_dropped(ctx, response, options.dropped)
 
 
 def routes() -> list[Route]:
