@@ -43,6 +43,7 @@ class ModelCatalog:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.last_refresh_error: str | None = None
+        self.refresh_failures = 0
 
     @property
     def records(self) -> Sequence[ModelRecord]:
@@ -75,9 +76,14 @@ class ModelCatalog:
                 tags = await self._client.request_json("GET", "/api/tags", time_limit=15)
                 entries = [await self._entry(raw) for raw in (tags or {}).get("models") or []]
             except GatewayError as exc:
+                self.refresh_failures += 1
+                # Logged when the failure starts or changes, not on every scheduled retry.
+                level = logging.DEBUG if exc.message == self.last_refresh_error else logging.WARNING
+                log.log(level, "model catalog refresh failed: %s", exc.message)
                 self.last_refresh_error = exc.message
-                log.warning("model catalog refresh failed: %s", exc.message)
                 raise
+            if self.last_refresh_error is not None:
+                log.warning("model catalog refresh works again")
             self.last_refresh_error = None
             records = await self._store.sync_catalog(entries)
             self._install(await self._store.list())
