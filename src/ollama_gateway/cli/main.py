@@ -28,6 +28,7 @@ PROG_NAME = "ollama-gateway"
 )
 def cli(create_db: bool) -> None:
     """ollama-gateway: Ollama behind the OpenAI and Anthropic APIs, with keys, usage and task status."""
+    settings_or_exit()  # every command: a bad setting is one readable line and exit 2, never a traceback
 
 
 @cli.command()
