@@ -44,6 +44,10 @@ class KeyAuthenticator:
             raise AuthenticationError("API key has expired")
         return record
 
+    async def clear(self) -> None:
+        """Drop every cached key (a key changed in another process)."""
+        self._cache.clear()
+
     def forget(self, key_id: str | None = None) -> None:
         """Drop cached entries (all, or one key's) after a change made in this process."""
         if key_id is None:

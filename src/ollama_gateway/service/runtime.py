@@ -12,6 +12,7 @@ from ollama_gateway.metrics import GatewayMetrics
 from ollama_gateway.service.access import Reachability, RequestObserver
 from ollama_gateway.service.auth import KeyAuthenticator
 from ollama_gateway.service.catalog import ModelCatalog
+from ollama_gateway.service.changes import ChangeWatcher
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
@@ -42,6 +43,7 @@ class Gateway:
     limiter: KeyLimiter
     metrics: GatewayMetrics
     observer: RequestObserver
+    changes: ChangeWatcher
     retention: asyncio.Task[None] | None = None
 
     @classmethod
@@ -85,17 +87,27 @@ class Gateway:
             limiter=KeyLimiter(storage.counters, storage.keys),
             metrics=metrics,
             observer=RequestObserver(metrics, Reachability(f"Ollama at {settings.ollama_url}")),
+            changes=ChangeWatcher(
+                storage.changes,
+                every=settings.change_poll_seconds,
+                database_url=settings.sqlalchemy_url,
+                on_applied=lambda topic: metrics.invalidations.labels(topic).inc(),
+            ),
         )
         watch_parts(gateway)
+        gateway.changes.subscribe("keys", gateway.auth.clear)
+        gateway.changes.subscribe("models", catalog.reload)
         if settings.usage_retention_days > 0:
             gateway.retention = asyncio.create_task(
                 prune_usage_forever(storage, settings.usage_retention_days), name="usage-retention"
             )
         await catalog.start()
+        await gateway.changes.start()
         return gateway
 
     async def close(self) -> None:
         """Finish in-flight bookkeeping (task states, usage rows), then release every connection."""
+        await self.changes.close()
         await self.catalog.close()
         await self.tracker.close()
         await self.task_store.close()
