@@ -13,6 +13,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from ollama_gateway.errors import GatewayError
@@ -109,12 +111,16 @@ def echo_json(value: Any) -> None:
 
 
 def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
-    """Print rows as an aligned text table."""
-    text = [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in text)]) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in text:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    """Print rows as an aligned table (rich); cells never wrap, so piped output stays one line per row."""
+    table = Table(*headers, box=None, header_style="bold", pad_edge=False, show_edge=False)
+    for column in table.columns:
+        column.no_wrap = True
+        column.overflow = "ignore"
+    for row in rows:
+        table.add_row(*[("" if c is None else str(c)) for c in row])
+    out = sys.stdout  # click's test runner swaps it per invocation
+    console = Console(file=out, width=None if out.isatty() else 10_000, highlight=False, soft_wrap=True)
+    console.print(table)
 
 
 def split_list(value: str | None) -> tuple[str, ...] | None:

@@ -11,6 +11,8 @@ from ollama_gateway.cli.admin import admin
 from ollama_gateway.cli.common import check_database, settings_or_exit
 from ollama_gateway.cli.keys import keys
 from ollama_gateway.cli.models import models
+from ollama_gateway.cli.pull import delete as delete_model
+from ollama_gateway.cli.pull import pull as pull_model
 from ollama_gateway.cli.usage import usage
 from ollama_gateway.logs import configure_logging
 from ollama_gateway.storage import open_storage
@@ -76,6 +78,8 @@ def migrate() -> None:
 
 
 cli.add_command(keys)
+models.add_command(pull_model)
+models.add_command(delete_model)
 cli.add_command(models)
 cli.add_command(usage)
 cli.add_command(admin)

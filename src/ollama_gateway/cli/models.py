@@ -9,13 +9,12 @@ from typing import Any
 
 import click
 
-from ollama_gateway.cli.common import echo_json, echo_table, plain, with_storage
+from ollama_gateway.cli.common import echo_json, echo_table, plain, settings_or_exit, with_storage
+from ollama_gateway.cli.upstream import open_client
 from ollama_gateway.errors import GatewayError
 from ollama_gateway.policy.overrides import validate_overrides
 from ollama_gateway.service.catalog import ModelCatalog
-from ollama_gateway.settings import load_settings
 from ollama_gateway.storage import ModelRecord, Storage
-from ollama_gateway.upstream.client import OllamaClient
 
 
 @dataclass(slots=True)
@@ -111,11 +110,10 @@ def list_models(as_json: bool) -> None:
 @models.command("refresh")
 def refresh() -> None:
     """Ask Ollama for its models and record what changed."""
-    settings = load_settings()
+    settings = settings_or_exit()
 
     async def run(storage: Storage) -> CatalogChanges:
-        client = OllamaClient(settings.ollama_url, connect_timeout=settings.upstream_connect_timeout)
-        await client.start()
+        client = await open_client(storage, settings)  # the admin UI's saved URL wins, as in the server
         try:
             catalog = ModelCatalog(
                 client,
