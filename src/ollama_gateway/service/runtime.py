@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from ollama_gateway.metrics import GatewayMetrics
 from ollama_gateway.service.access import Reachability, RequestObserver
-from ollama_gateway.service.auth import KeyAuthenticator
+from ollama_gateway.service.auth import KeyAuthenticator, anonymous_key
 from ollama_gateway.service.catalog import ModelCatalog
 from ollama_gateway.service.changes import ChangeWatcher
 from ollama_gateway.service.limits import KeyLimiter
@@ -79,7 +79,7 @@ class Gateway:
             client=client,
             images=images,
             storage=storage,
-            auth=KeyAuthenticator(storage.keys),
+            auth=KeyAuthenticator(storage.keys, anonymous=None if settings.auth_enabled else anonymous_key()),
             catalog=catalog,
             usage=usage,
             task_store=task_store,
