@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from ollama_gateway.admin.runtime_settings import current, save
 from ollama_gateway.cli.main import cli
 from ollama_gateway.service.runtime import Gateway
+from tests.admin.conftest import PASSWORD, log_in
 from tests.ops.helpers import wait_for
 from tests.support.gateway import GatewayServer
 
@@ -92,3 +93,16 @@ def test_postgres_notifications_beat_the_poll(start_gateway: Callable[..., Gatew
     assert models_status(servers[1], secret) == 200
     cli_run(postgres_url, "keys", "revoke", key_id)
     within_deadline(lambda: all(models_status(s, secret) == 401 for s in servers))
+
+
+def test_admin_password_set_from_the_cli_ends_sessions_at_once(
+    start_gateway: Callable[..., GatewayServer],
+) -> None:
+    server = start_gateway(admin_password=PASSWORD)
+    with httpx.Client(base_url=server.url) as client:
+        assert log_in(client, server.url).status_code == 303
+        assert client.get("/admin/").status_code == 200
+        env = {"DATABASE_URL": server.settings.database_url, "ADMIN_PASSWORD": None}
+        result = CliRunner(env=env).invoke(cli, ["admin", "set-password", "--password-stdin"], input="a-new-password\n")
+        assert result.exit_code == 0, result.output
+        within_deadline(lambda: client.get("/admin/").status_code in (302, 303))
