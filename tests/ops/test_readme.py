@@ -32,7 +32,7 @@ def test_the_sdk_examples_run(gateway_server: GatewayServer, index: int, capsys:
     code = SNIPPETS[index].replace("http://127.0.0.1:11535", gateway_server.url).replace("sk-og-...", key)
     scope: dict[str, object] = {}
     try:
-        exec(compile(code, f"README snippet {index}", "exec"), scope)  # noqa: S102 - our own README, on loopback
+        exec(compile(code, f"README snippet {index}", "exec"), scope)  # our own README, on loopback
     finally:
         for name in ("client", "claude"):  # the snippets leave their SDK clients open
             sdk = scope.get(name)
