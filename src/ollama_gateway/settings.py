@@ -77,12 +77,15 @@ class Settings(BaseSettings):
     def _check_url(cls, value: str) -> str:
         url = value.strip().rstrip("/")
         parts = urlsplit(url)
+        shown = repr(
+            url.replace(parts.netloc, "***@" + parts.netloc.rpartition("@")[2]) if "@" in parts.netloc else url
+        )
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:11434, not {value!r}")
+            raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:11434, not {shown}")
         try:
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError as exc:
-            raise ValueError(f"has a bad port: {value!r}") from exc
+            raise ValueError(f"has a bad port: {shown}") from exc
         return url
 
     @field_validator("log_level", "log_format", "auth", mode="before")
@@ -146,7 +149,7 @@ def describe_errors(error: ValidationError) -> list[str]:
         message = str(item["msg"]).removeprefix("Value error, ")
         secret = "password" in field or "token" in field or "secret" in field or field == "redis_url"
         shown = "" if secret or item.get("input") is None else f" (got {str(item['input'])[:80]!r})"
-        if shown and repr(str(item["input"])[:80]) in message:
-            shown = ""
+        if field.lower() in _ENV_NAMES:
+            shown = ""  # the validator's own message shows the value (with any credentials masked)
         lines.append(f"{name}: {message}{shown}")
     return lines

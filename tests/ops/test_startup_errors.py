@@ -59,3 +59,9 @@ def test_secrets_are_not_echoed(tmp_path: Path) -> None:
 def test_version_and_module_entry(tmp_path: Path) -> None:
     result = run(tmp_path, "--version")
     assert result.returncode == 0 and result.stdout.startswith("ollama-gateway, version ")
+
+
+def test_credentials_in_a_bad_url_are_masked(tmp_path: Path) -> None:
+    result = run(tmp_path, "keys", "list", OLLAMA_URL="http://user:hunter2@ollama:port")
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr and "http://***@ollama:port" in result.stderr
