@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ollama_gateway.admin import admin_routes, prepare_admin
 from ollama_gateway.errors import MethodNotAllowedError, NotFoundError
+from ollama_gateway.logs import configure_logging
 from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.settings import Settings, load_settings
 from ollama_gateway.upstream.port import HostFactory
 from ollama_gateway.web.context import json_response
-from ollama_gateway.web.routes import anthropic, health, native, openai, responses, tasks
+from ollama_gateway.web.cors import ApiCors
+from ollama_gateway.web.routes import anthropic, health, metrics, native, openai, responses, tasks
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, host_factory: HostFactory | None = None) -> Starlette:
     """Build the app; the gateway's connections open in the lifespan, not here. `host_factory` swaps the Ollama
     hosts for stand-ins (tests)."""
     settings = settings or load_settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not settings.auth_enabled:
+            log.warning(
+                "AUTH=off: API requests need NO key and may use every model without limits. "
+                "Only for a trusted network; the admin UI still needs its password."
+            )
         gateway = await Gateway.open(settings, host_factory)
         app.state.gateway = gateway
         try:
@@ -36,9 +48,15 @@ def create_app(settings: Settings | None = None, host_factory: HostFactory | Non
             await gateway.close()
 
     routes: list[BaseRoute] = [*health.routes(), *openai.routes(), *anthropic.routes(), *tasks.routes()]
-    routes += [*responses.routes(), *native.routes()]
+    routes += [*responses.routes(), *native.routes(), *metrics.routes()]
     routes += admin_routes()
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed})
+    middleware = [Middleware(ApiCors, origins=settings.cors_origin_list)] if settings.cors_origin_list else []
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _not_allowed},
+    )
     app.state.settings = settings
     return app
 

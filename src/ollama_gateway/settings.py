@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,7 +35,7 @@ class Settings(BaseSettings):
 
     # HTTP server
     host: str = "127.0.0.1"
-    port: int = 11535
+    port: int = Field(default=11535, ge=1, le=65535)
     max_body_bytes: int = 32 * 1024 * 1024
 
     # Images referenced by URL
@@ -76,12 +77,52 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     session_secret: SecretStr | None = None
 
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
+    # Operations (issue #11): log format, metrics, CORS, auth mode, cross-process change propagation
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr | None = None
+    cors_origins: str = ""
+    auth: Literal["on", "off"] = "on"
+    change_poll_seconds: float = Field(default=0.5, gt=0, le=60)
 
     @field_validator("ollama_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _check_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        parts = urlsplit(url)
+        shown = repr(
+            url.replace(parts.netloc, "***@" + parts.netloc.rpartition("@")[2]) if "@" in parts.netloc else url
+        )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:11434, not {shown}")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"has a bad port: {shown}") from exc
+        return url
+
+    @field_validator("ollama_urls")
+    @classmethod
+    def _check_urls(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return ",".join(cls._check_url(url) for url in value.split(",") if url.strip())
+
+    @field_validator("log_level", "log_format", "auth", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """CORS_ORIGINS split on commas (`*` allows any origin); empty when CORS is off."""
+        return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
+
+    @property
+    def auth_enabled(self) -> bool:
+        """False only with AUTH=off (a trusted network; every request acts with full access)."""
+        return self.auth != "off"
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -115,3 +156,21 @@ def to_async_url(url: str) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment, with explicit overrides winning."""
     return Settings(**overrides)
+
+
+_ENV_NAMES = {"ollama_url": "OLLAMA_URL", "data_dir": "GATEWAY_DATA_DIR"}
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One readable line per bad variable: its environment name and what is wrong (never its secret value)."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "settings"
+        name = _ENV_NAMES.get(field.lower(), field.upper())
+        message = str(item["msg"]).removeprefix("Value error, ")
+        secret = "password" in field or "token" in field or "secret" in field or field == "redis_url"
+        shown = "" if secret or item.get("input") is None else f" (got {str(item['input'])[:80]!r})"
+        if field.lower() in _ENV_NAMES:
+            shown = ""  # the validator's own message shows the value (with any credentials masked)
+        lines.append(f"{name}: {message}{shown}")
+    return lines

@@ -28,6 +28,7 @@ def stored_hash(url: str) -> str | None:
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("GATEWAY_CREATE_DB", "1")
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     return url
 

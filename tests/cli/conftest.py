@@ -22,7 +22,13 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def runner(database_url: str) -> CliRunner:
     """A CliRunner with DATABASE_URL set and Ollama pointed at a closed port unless a test says otherwise."""
-    return CliRunner(env={"DATABASE_URL": database_url, "OLLAMA_URL": "http://127.0.0.1:9", "GATEWAY_DATA_DIR": "."})
+    env = {
+        "DATABASE_URL": database_url,
+        "OLLAMA_URL": "http://127.0.0.1:9",
+        "GATEWAY_DATA_DIR": ".",
+        "GATEWAY_CREATE_DB": "1",
+    }
+    return CliRunner(env=env)
 
 
 @pytest.fixture

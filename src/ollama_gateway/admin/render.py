@@ -74,6 +74,12 @@ def render(
     request: Request, name: str, context: dict[str, Any], *, session: Session | None = None, status: int = 200
 ) -> HTMLResponse:
     """Render a page; every page gets the request path, the CSRF token and the nav."""
-    values = {"path": request.url.path, "csrf_token": session.csrf if session else "", "logged_in": bool(session)}
+    settings = getattr(request.app.state, "settings", None)
+    values = {
+        "path": request.url.path,
+        "csrf_token": session.csrf if session else "",
+        "logged_in": bool(session),
+        "auth_off": settings is not None and not settings.auth_enabled,
+    }
     html = environment().get_template(name).render({**values, **context})
     return HTMLResponse(html, status_code=status)

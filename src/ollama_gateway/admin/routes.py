@@ -63,9 +63,19 @@ async def prepare_admin(app: Starlette, gateway: Gateway) -> None:
     stored = await load_stored(gateway)
     if stored is not None:
         await apply(gateway, stored)
-    app.state.admin = AdminState(
+    state = AdminState(
         gateway=gateway,
         codec=SessionCodec(secret),
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         password_fingerprint=fingerprint(password_hash),
     )
+    app.state.admin = state
+
+    async def settings_changed() -> None:
+        # Saved in another process: apply its runtime settings, and re-read the password fingerprint now.
+        stored = await load_stored(gateway)
+        if stored is not None:
+            await apply(gateway, stored)
+        state.recheck_password()
+
+    gateway.changes.subscribe("settings", settings_changed)

@@ -89,6 +89,7 @@ async def load_stored(gateway: Gateway) -> RuntimeSettings | None:
 async def save(gateway: Gateway, settings: RuntimeSettings) -> None:
     """Persist and apply."""
     await gateway.storage.kv.set(RUNTIME_KEY, orjson.dumps(asdict(settings)).decode())
+    await gateway.storage.changes.note("settings")
     await apply(gateway, settings)
 
 

@@ -42,6 +42,10 @@ class AdminState:
             self._checked_at = now
         return self.password_fingerprint
 
+    def recheck_password(self) -> None:
+        """Re-read the stored password hash on the next check (it may have changed in another process)."""
+        self._checked_at = 0.0
+
     def password_changed(self, stored_hash: str) -> None:
         """Note a new password made here: sessions issued under the old one end at once."""
         self.password_fingerprint = fingerprint(stored_hash)

@@ -32,6 +32,7 @@ def set_password_command(password_stdin: bool) -> None:
 
     async def run(storage: Storage) -> None:
         await set_password(storage.kv, password)
+        await storage.changes.note("settings")  # running gateways end old admin sessions within a second
 
     with_storage(run)
     click.echo("admin password updated (note: ADMIN_PASSWORD, when set, replaces it at the next start)")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ollama_gateway.cli.common import echo_json, echo_table, plain, split_list, with_storage
+from ollama_gateway.service.key_models import check_key_models
 from ollama_gateway.storage import Storage
 
 
@@ -19,6 +20,18 @@ def _parse_date(value: str | None) -> datetime | None:
     except ValueError as exc:
         raise click.BadParameter(f"not an ISO date or datetime: {value}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _checked(storage: Storage, names: tuple[str, ...] | None, allow_unknown: bool) -> tuple[str, ...] | None:
+    """The model names matched to the catalog; bare families resolved (and said so); unknown ones refused."""
+    if names is None:
+        return None
+    checked = await check_key_models(storage.models, names, allow_unknown=allow_unknown)
+    for given, full in checked.resolved.items():
+        click.echo(f"note: '{given}' is {full} (the only {given} model)", err=True)
+    if checked.unknown:
+        click.echo(f"note: not in the catalog (yet): {', '.join(checked.unknown)}", err=True)
+    return tuple(checked.names)
 
 
 @click.group()
@@ -33,6 +46,7 @@ def keys() -> None:
 @click.option("--tpm", type=int, default=None, help="Tokens per minute.")
 @click.option("--budget", "token_budget", type=int, default=None, help="Total token budget.")
 @click.option("--expires", default=None, help="Expiry as an ISO date or datetime (UTC when no zone).")
+@click.option("--allow-unknown", is_flag=True, help="Accept model names the catalog does not know (not pulled yet).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create(
     name: str,
@@ -41,14 +55,16 @@ def create(
     tpm: int | None,
     token_budget: int | None,
     expires: str | None,
+    allow_unknown: bool,
     as_json: bool,
 ) -> None:
     """Create a key and print its secret once."""
     expires_at = _parse_date(expires)
 
     async def run(storage: Storage) -> tuple[Any, str]:
+        names = await _checked(storage, split_list(models), allow_unknown)
         return await storage.keys.create(
-            name=name, models=split_list(models), rpm=rpm, tpm=tpm, token_budget=token_budget, expires_at=expires_at
+            name=name, models=names, rpm=rpm, tpm=tpm, token_budget=token_budget, expires_at=expires_at
         )
 
     record, secret = with_storage(run)
@@ -97,6 +113,7 @@ def list_keys(as_json: bool) -> None:
 @click.option("--tpm", type=int, default=None, help="Tokens per minute (0 removes the limit).")
 @click.option("--budget", "token_budget", type=int, default=None, help="Token budget (0 removes it).")
 @click.option("--expires", default=None, help="ISO date, or 'never'.")
+@click.option("--allow-unknown", is_flag=True, help="Accept model names the catalog does not know (not pulled yet).")
 @click.option("--json", "as_json", is_flag=True)
 def update(
     key_id: str,
@@ -106,6 +123,7 @@ def update(
     tpm: int | None,
     token_budget: int | None,
     expires: str | None,
+    allow_unknown: bool,
     as_json: bool,
 ) -> None:
     """Change a key's name, models, limits or expiry."""
@@ -121,6 +139,8 @@ def update(
         changes["expires_at"] = None if expires == "never" else _parse_date(expires)
 
     async def run(storage: Storage) -> Any:
+        if changes.get("models"):
+            changes["models"] = await _checked(storage, changes["models"], allow_unknown)
         return await storage.keys.update(key_id, **changes)
 
     record = with_storage(run)

@@ -8,18 +8,30 @@ import os
 import click
 
 from ollama_gateway.cli.admin import admin
+from ollama_gateway.cli.common import check_database, settings_or_exit
 from ollama_gateway.cli.hosts import hosts
 from ollama_gateway.cli.keys import keys
 from ollama_gateway.cli.models import models
+from ollama_gateway.cli.pull import delete as delete_model
+from ollama_gateway.cli.pull import pull as pull_model
 from ollama_gateway.cli.usage import usage
-from ollama_gateway.settings import load_settings
+from ollama_gateway.logs import configure_logging
 from ollama_gateway.storage import open_storage
+
+PROG_NAME = "ollama-gateway"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ollama-gateway")
-def cli() -> None:
+@click.version_option(package_name="ollama-gateway", prog_name=PROG_NAME)
+@click.option(
+    "--create-db",
+    is_flag=True,
+    envvar="GATEWAY_CREATE_DB",
+    help="Create the SQLite database if it does not exist (by default a missing database is an error).",
+)
+def cli(create_db: bool) -> None:
     """ollama-gateway: Ollama behind the OpenAI and Anthropic APIs, with keys, usage and task status."""
+    settings_or_exit()  # every command: a bad setting is one readable line and exit 2, never a traceback
 
 
 @cli.command()
@@ -30,11 +42,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the gateway."""
     import uvicorn
 
-    settings = load_settings()
+    settings = settings_or_exit()
     if host:
         os.environ["HOST"] = host
     if port:
         os.environ["PORT"] = str(port)
+    configure_logging(settings.log_format, settings.log_level, server=True)
     uvicorn.run(
         "ollama_gateway.app:create_app",
         factory=True,
@@ -44,6 +57,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         loop="auto",
         http="auto",
         log_level=settings.log_level,
+        log_config=None,  # configured above: text or JSON (LOG_FORMAT), the same as the gateway's own lines
         access_log=False,
         lifespan="on",
     )
@@ -53,8 +67,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 def migrate() -> None:
     """Bring the database schema up to date (the gateway also does this on start)."""
 
+    settings = settings_or_exit()
+    check_database(settings, create=True)
+
     async def run() -> None:
-        storage = await open_storage(load_settings().sqlalchemy_url)
+        storage = await open_storage(settings.sqlalchemy_url)
         await storage.close()
 
     asyncio.run(run())
@@ -63,6 +80,8 @@ def migrate() -> None:
 
 cli.add_command(keys)
 cli.add_command(hosts)
+models.add_command(pull_model)
+models.add_command(delete_model)
 cli.add_command(models)
 cli.add_command(usage)
 cli.add_command(admin)
@@ -70,4 +89,4 @@ cli.add_command(admin)
 
 def main() -> None:
     """Console-script entry point."""
-    cli(auto_envvar_prefix="OLLAMA_GATEWAY")
+    cli(auto_envvar_prefix="OLLAMA_GATEWAY", prog_name=PROG_NAME)

@@ -9,14 +9,12 @@ from typing import Any
 
 import click
 
-from ollama_gateway.cli.common import echo_json, echo_table, plain, with_storage
+from ollama_gateway.cli.common import echo_json, echo_table, plain, settings_or_exit, with_storage
+from ollama_gateway.cli.upstream import open_fleet
 from ollama_gateway.errors import GatewayError
 from ollama_gateway.policy.overrides import validate_overrides
 from ollama_gateway.service.catalog import ModelCatalog
-from ollama_gateway.service.hosts import wanted_hosts
-from ollama_gateway.settings import load_settings
 from ollama_gateway.storage import ModelRecord, Storage
-from ollama_gateway.upstream.fleet import Fleet
 
 
 @dataclass(slots=True)
@@ -112,11 +110,10 @@ def list_models(as_json: bool) -> None:
 @models.command("refresh")
 def refresh() -> None:
     """Ask Ollama for its models and record what changed."""
-    settings = load_settings()
+    settings = settings_or_exit()
 
     async def run(storage: Storage) -> CatalogChanges:
-        fleet = Fleet(await wanted_hosts(settings, storage), settings)
-        await fleet.start()
+        fleet = await open_fleet(storage, settings)  # the same hosts as the server, the admin UI's URL too
         try:
             catalog = ModelCatalog(
                 fleet,

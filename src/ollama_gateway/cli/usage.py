@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from ollama_gateway.cli.common import echo_json, echo_table, plain, with_storage
-from ollama_gateway.settings import load_settings
+from ollama_gateway.cli.common import echo_json, echo_table, plain, settings_or_exit, with_storage
 from ollama_gateway.storage import Storage, UsageRecord, UsageSummaryRow
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -177,7 +176,7 @@ def prune(older_than: str | None) -> None:
     """Delete usage records older than the retention period (USAGE_RETENTION_DAYS) or --older-than."""
     now = datetime.now(UTC)
     if older_than is None:
-        cutoff = now - timedelta(days=load_settings().usage_retention_days)
+        cutoff = now - timedelta(days=settings_or_exit().usage_retention_days)
     else:
         try:
             cutoff = parse_moment(older_than, now)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ollama_gateway.errors import GatewayError, NotFoundError, PermissionDeniedError
+from ollama_gateway.policy.names import not_found_message, resolve_family
 from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.storage.models import CatalogEntry, ModelRecord, ModelStore, name_variants
 from ollama_gateway.upstream.port import Upstream
@@ -38,11 +39,13 @@ class ModelCatalog:
         self._refresh_seconds = refresh_seconds
         self._records: list[ModelRecord] = []
         self._index: dict[str, ModelRecord] = {}
+        self._families: dict[str, ModelRecord] = {}
         self._loaded_at = 0.0
         self._misses: dict[str, float] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.last_refresh_error: str | None = None
+        self.refresh_failures = 0
 
     @property
     def records(self) -> Sequence[ModelRecord]:
@@ -74,9 +77,14 @@ class ModelCatalog:
             try:
                 entries = [await self._entry(raw) for raw in await self._upstream.models()]
             except GatewayError as exc:
+                self.refresh_failures += 1
+                # Logged when the failure starts or changes, not on every scheduled retry.
+                level = logging.DEBUG if exc.message == self.last_refresh_error else logging.WARNING
+                log.log(level, "model catalog refresh failed: %s", exc.message)
                 self.last_refresh_error = exc.message
-                log.warning("model catalog refresh failed: %s", exc.message)
                 raise
+            if self.last_refresh_error is not None:
+                log.warning("model catalog refresh works again")
             self.last_refresh_error = None
             records = await self._store.sync_catalog(entries)
             self._install(await self._store.list())
@@ -84,9 +92,10 @@ class ModelCatalog:
 
     def resolve(self, name: str, key: KeyRecord | None) -> ResolvedModel:
         """The model `name` means for this key: 404 when unknown or disabled, 403 when the key may not use it."""
-        record = self._index.get(name)
+        record = self._lookup(name)
         if record is None or not record.enabled or not record.present:
-            raise NotFoundError(f"model '{name}' not found", param="model", code="model_not_found")
+            known = servable_names(self.visible(key))
+            raise NotFoundError(not_found_message(name, known), param="model", code="model_not_found")
         if key is not None and not key_allows(key, record):
             raise PermissionDeniedError(f"this API key may not use model '{name}'", param="model")
         return ResolvedModel(requested=name, upstream=record.name, record=record)
@@ -95,20 +104,25 @@ class ModelCatalog:
         """Like `resolve`, but an unknown name triggers one refresh first (a model may have just been pulled)."""
         now = time.monotonic()
         # An unknown name asks Ollama once (it may have just been pulled); repeats within a second do not.
-        if name not in self._index and now - self._misses.get(name, 0.0) > 1.0:
+        if self._lookup(name) is None and now - self._misses.get(name, 0.0) > 1.0:
             if len(self._misses) > 1000:
                 self._misses.clear()
             self._misses[name] = now
             try:
                 await self.refresh()
             except GatewayError:
-                if name not in self._index:
+                if self._lookup(name) is None:
                     raise  # Ollama could not be asked: say so (502/504) rather than "not found"
         return self.resolve(name, key)
 
     def visible(self, key: KeyRecord | None) -> list[ModelRecord]:
         """The models a key may list: enabled, present in Ollama and allowed."""
         return [r for r in self._records if r.enabled and r.present and (key is None or key_allows(key, r))]
+
+    def _lookup(self, name: str) -> ModelRecord | None:
+        # An exact name first; else a bare family with exactly one servable tag (`qwen3` → `qwen3:8b`).
+        record = self._index.get(name)
+        return self._families.get(name) if record is None else record
 
     def _install(self, records: list[ModelRecord]) -> None:
         index: dict[str, ModelRecord] = {}
@@ -120,6 +134,13 @@ class ModelCatalog:
             if record.display_name:
                 for variant in name_variants(record.display_name):
                     index[variant] = record
+        servable = servable_names([r for r in records if r.enabled and r.present])
+        families: dict[str, ModelRecord] = {}
+        for family in {n.split(":", 1)[0] for n in servable if ":" in n} - set(index):
+            alias = resolve_family(family, servable)
+            if alias is not None and alias in index:
+                families[family] = index[alias]
+        self._families = families
         self._records, self._index, self._loaded_at = records, index, time.monotonic()
 
     async def _entry(self, raw: dict[str, Any]) -> CatalogEntry:
@@ -154,6 +175,17 @@ class ModelCatalog:
                 pass  # logged by refresh(); the last good view stays in place
             except Exception:
                 log.exception("model catalog reload failed")
+
+
+def servable_names(records: Sequence[ModelRecord]) -> list[str]:
+    """The names clients may send for these records: the display name, and the Ollama name unless hidden."""
+    names = []
+    for record in records:
+        if record.display_name:
+            names.append(record.display_name)
+        if record.ollama_name_visible:
+            names.append(record.name)
+    return names
 
 
 def key_allows(key: KeyRecord, record: ModelRecord) -> bool:

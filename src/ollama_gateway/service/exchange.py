@@ -46,6 +46,7 @@ class Exchange:
     first_output_at: float | None = None
     usage: Usage = field(default_factory=Usage)
     finished: bool = False
+    status: int = 0
     on_finish: list[Callable[[Exchange, GatewayError | None], None]] = field(default_factory=list)
 
     def queued(self, ahead: int) -> None:
@@ -74,6 +75,7 @@ class Exchange:
         self.finished = True
         now = time.perf_counter()
         final_status = status if status is not None else (error.http_status if error is not None else 200)
+        self.status = final_status
         if self.model_requested or error is None:
             self.record_usage(
                 UsageRecord(

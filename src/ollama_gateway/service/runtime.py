@@ -8,14 +8,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ollama_gateway.service.auth import KeyAuthenticator
+from ollama_gateway.metrics import GatewayMetrics
+from ollama_gateway.service.access import Reachability, RequestObserver
+from ollama_gateway.service.auth import KeyAuthenticator, anonymous_key
 from ollama_gateway.service.catalog import ModelCatalog
+from ollama_gateway.service.changes import ChangeWatcher
 from ollama_gateway.service.hosts import sync_hosts_forever, wanted_hosts
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
 from ollama_gateway.tasks import open_task_store
-from ollama_gateway.tasks.store import TaskStore
+from ollama_gateway.tasks.store import TaskStore, store_error_counter
 from ollama_gateway.tasks.tracker import TaskTracker
 from ollama_gateway.upstream.fleet import Fleet
 from ollama_gateway.upstream.images import ImageFetcher
@@ -40,6 +43,9 @@ class Gateway:
     task_store: TaskStore
     tracker: TaskTracker
     limiter: KeyLimiter
+    metrics: GatewayMetrics
+    observer: RequestObserver
+    changes: ChangeWatcher
     retention: asyncio.Task[None] | None = None
     host_sync: asyncio.Task[None] | None = None
 
@@ -57,7 +63,9 @@ class Gateway:
         )
         usage = UsageWriter(storage.usage, flush_seconds=settings.usage_flush_seconds)
         usage.start()
-        task_store = open_task_store(settings)
+        metrics = GatewayMetrics()
+        store_error_counter(metrics.registry)  # the task store's counter, in this app's registry
+        task_store = open_task_store(settings, registry=metrics.registry)
         tracker = TaskTracker(task_store, settings)
         catalog = ModelCatalog(
             upstream,
@@ -70,23 +78,36 @@ class Gateway:
             upstream=upstream,
             images=images,
             storage=storage,
-            auth=KeyAuthenticator(storage.keys),
+            auth=KeyAuthenticator(storage.keys, anonymous=None if settings.auth_enabled else anonymous_key()),
             catalog=catalog,
             usage=usage,
             task_store=task_store,
             tracker=tracker,
             limiter=KeyLimiter(storage.counters, storage.keys),
+            metrics=metrics,
+            observer=RequestObserver(metrics, Reachability(f"Ollama at {settings.ollama_url}")),
+            changes=ChangeWatcher(
+                storage.changes,
+                every=settings.change_poll_seconds,
+                database_url=settings.sqlalchemy_url,
+                on_applied=lambda topic: metrics.invalidations.labels(topic).inc(),
+            ),
         )
+        watch_parts(gateway)
+        gateway.changes.subscribe("keys", gateway.auth.clear)
+        gateway.changes.subscribe("models", catalog.reload)
         if settings.usage_retention_days > 0:
             gateway.retention = asyncio.create_task(
                 prune_usage_forever(storage, settings.usage_retention_days), name="usage-retention"
             )
         gateway.host_sync = asyncio.create_task(sync_hosts_forever(upstream, settings, storage), name="host-sync")
         await catalog.start()
+        await gateway.changes.start()
         return gateway
 
     async def close(self) -> None:
         """Finish in-flight bookkeeping (task states, usage rows), then release every connection."""
+        await self.changes.close()
         await self.catalog.close()
         await self.tracker.close()
         await self.task_store.close()
@@ -110,6 +131,26 @@ class Gateway:
     def time_limit_seconds(self, timeout_ms: int | None) -> float:
         """The upstream time limit for a request, in seconds."""
         return (timeout_ms or self.settings.request_timeout_ms) / 1000
+
+
+def watch_parts(gateway: Gateway) -> None:
+    """Expose the counters other parts keep (usage queue, catalog refreshes) as metrics read at scrape time."""
+    metrics, usage, catalog = gateway.metrics, gateway.usage, gateway.catalog
+    metrics.register_callback(
+        "gateway_usage_queue_depth", "Usage records waiting to be written.", lambda: usage.pending, counter=False
+    )
+    metrics.register_callback(
+        "gateway_usage_flush_failures", "Usage batch writes that failed.", lambda: usage.flush_failures, counter=True
+    )
+    metrics.register_callback(
+        "gateway_usage_records_dropped", "Usage records dropped (buffer full).", lambda: usage.dropped, counter=True
+    )
+    metrics.register_callback(
+        "gateway_catalog_refresh_failures",
+        "Model catalog refreshes from Ollama that failed.",
+        lambda: catalog.refresh_failures,
+        counter=True,
+    )
 
 
 async def prune_usage_forever(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from ollama_gateway.storage.changes import ChangeStore
 from ollama_gateway.storage.counters import CounterStore
 from ollama_gateway.storage.database import Database
 from ollama_gateway.storage.hosts import HostStore
@@ -26,6 +27,7 @@ class Storage:
         self.kv = SettingsStore(database.engine)
         self.counters = CounterStore(database.engine)
         self.hosts = HostStore(database.engine)
+        self.changes = ChangeStore(database.engine)
 
     @property
     def dialect(self) -> str:

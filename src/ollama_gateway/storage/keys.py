@@ -15,6 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.storage.changes import note_change
 from ollama_gateway.storage.sql import UNSET, Unset, UTCDateTime, require_aware, utc_now
 from ollama_gateway.storage.tables import api_keys
 
@@ -231,4 +232,6 @@ class KeyStore:
         statement = sa.update(api_keys).where(api_keys.c.id == key_id).values(values).returning(*_PUBLIC_COLUMNS)
         async with self._engine.begin() as connection:
             row = (await connection.execute(statement)).mappings().one_or_none()
+            if row is not None:
+                await note_change(connection, "keys")  # other processes drop their cached copy within a second
         return None if row is None else _record(row)

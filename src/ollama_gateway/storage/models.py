@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ollama_gateway.errors import ConflictError, InvalidRequestError
+from ollama_gateway.storage.changes import note_change
 from ollama_gateway.storage.sql import UNSET, Unset, require_aware, upsert, utc_now
 from ollama_gateway.storage.tables import model_settings
 
@@ -127,6 +128,7 @@ class ModelStore:
             if by_name:
                 gone = gone.where(model_settings.c.name.not_in(list(by_name)))
             await connection.execute(gone.values(present=False))
+            await note_change(connection, "models")
         return await self.list()
 
     async def list(self) -> list[ModelRecord]:
@@ -169,6 +171,7 @@ class ModelStore:
                 changes = {key: insert.excluded[key] for key in values} or {"name": insert.excluded.name}
                 statement = insert.on_conflict_do_update(index_elements=[model_settings.c.name], set_=changes)
                 row = (await connection.execute(statement.returning(*model_settings.c))).mappings().one()
+                await note_change(connection, "models")
         except IntegrityError as exc:
             raise ConflictError(
                 f"display name {values.get('display_name')!r} is already used by another model", param="display_name"

@@ -52,6 +52,7 @@ class UsageWriter:
         self._dropping = False
         self.dropped = 0
         self.written = 0
+        self.flush_failures = 0
 
     @property
     def pending(self) -> int:
@@ -86,8 +87,10 @@ class UsageWriter:
                 batch = [self._buffer.popleft() for _ in range(min(self._batch_size, remaining, len(self._buffer)))]
                 try:
                     await self._store.insert_many(batch)
-                except BaseException:
+                except BaseException as exc:
                     self._restore(batch)
+                    if isinstance(exc, Exception):
+                        self.flush_failures += 1
                     raise
                 remaining -= len(batch)
                 written += len(batch)

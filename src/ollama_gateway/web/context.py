@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.responses import Response
 
 from ollama_gateway.core.messages import Message
 from ollama_gateway.errors import CancelledError, GatewayError, InternalError
+from ollama_gateway.service.access import Outcome
 from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.storage.keys import KeyRecord
@@ -46,6 +48,8 @@ class RequestContext:
     task_id: str
     endpoint: str
     request_headers: dict[str, str] = field(default_factory=dict)
+    surface: str = ""
+    started: float = field(default_factory=time.perf_counter)
     task_id_generated: bool = False
     key: KeyRecord | None = None
     exchange: Exchange | None = None
@@ -89,7 +93,49 @@ class RequestContext:
         )
         limiter = self.gateway.limiter
         self.exchange.on_finish.append(lambda done, _error: limiter.charge_key(done.key, done.usage.total_tokens))
+        self.exchange.on_finish.append(self._observe_exchange)
+        if stream:
+            self.gateway.observer.stream_opened(self.surface)
         return self.exchange
+
+    def _observe_exchange(self, done: Exchange, error: GatewayError | None) -> None:
+        now = time.perf_counter()
+        self.gateway.observer.finished(
+            Outcome(
+                surface=self.surface,
+                endpoint=self.endpoint,
+                method=self.request.scope["method"],
+                status=done.status,
+                latency=now - self.started,
+                task_id=self.task_id,
+                key_id=done.key.id if done.key is not None else None,
+                model=done.model_requested,
+                model_upstream=done.model_upstream,
+                ttft=done.first_output_at - self.started if done.first_output_at is not None else None,
+                prompt_tokens=done.usage.prompt_tokens,
+                completion_tokens=done.usage.completion_tokens,
+                stream=done.stream,
+                error=error,
+            )
+        )
+
+    def observe_plain(self, status: int, error: GatewayError | None = None) -> None:
+        """Record a request that never began an exchange (listings, refusals before tracking)."""
+        if self.exchange is not None:
+            return
+        self.gateway.observer.finished(
+            Outcome(
+                surface=self.surface,
+                endpoint=self.endpoint,
+                method=self.request.scope["method"],
+                status=status,
+                latency=time.perf_counter() - self.started,
+                task_id=self.task_id,
+                key_id=self.key.id if self.key is not None else None,
+                model=str(self.extensions.get("model") or ""),
+                error=error,
+            )
+        )
 
     async def admit(self) -> None:
         """Count the request against its key's rpm, tpm and budget: a 429 when a limit is reached."""
@@ -141,13 +187,19 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
                 endpoint=name,
                 request_headers=headers,
                 task_id_generated=raw_id is None,
+                surface=surface.name,
             )
+            gateway.observer.started(surface.name)
             try:
                 response = await handler(ctx)
             except GatewayError as error:
                 return _failed(surface, ctx, error)
             except asyncio.CancelledError:
                 if not ctx.cancel_requested:
+                    gone = CancelledError("client disconnected")
+                    if ctx.exchange is not None:
+                        ctx.exchange.finish(gone)
+                    ctx.observe_plain(gone.http_status, gone)
                     raise
                 current = asyncio.current_task()
                 if current is not None:
@@ -156,6 +208,7 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
             except Exception as exc:
                 log.exception("unhandled error in %s", name)
                 return _failed(surface, ctx, InternalError(f"internal error: {type(exc).__name__}"))
+            ctx.observe_plain(response.status_code)
             for header, value in ctx.headers.items():
                 response.headers.setdefault(header, value)
             return response
@@ -168,6 +221,8 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
 def _failed(surface: Surface, ctx: RequestContext, error: GatewayError) -> Response:
     if ctx.exchange is not None:
         ctx.exchange.finish(error)
+    else:
+        ctx.observe_plain(error.http_status, error)
     return error_response(surface, error, ctx.headers)
 
 

@@ -14,7 +14,9 @@ from ollama_gateway.admin.api.common import json_object, optional_int, plain
 from ollama_gateway.admin.guard import api
 from ollama_gateway.admin.state import admin_state
 from ollama_gateway.errors import InvalidRequestError, NotFoundError
+from ollama_gateway.service.key_models import check_key_models
 from ollama_gateway.storage.keys import KeyRecord
+from ollama_gateway.storage.models import ModelStore
 from ollama_gateway.storage.sql import UNSET
 from ollama_gateway.web.context import json_response
 
@@ -57,6 +59,16 @@ def parse_expiry(raw: Any) -> datetime | None:
     return parsed
 
 
+async def checked_models(store: ModelStore, names: list[str] | None, body: dict[str, Any]) -> list[str] | None:
+    """The names matched to the catalog (bare families resolved); unknown ones a 400 unless `allow_unknown`."""
+    if names is None:
+        return None
+    allow = body.get("allow_unknown", False)
+    if not isinstance(allow, bool):
+        raise InvalidRequestError("allow_unknown must be true or false", param="allow_unknown")
+    return (await check_key_models(store, names, allow_unknown=allow)).names
+
+
 @api
 async def list_keys(request: Request) -> Response:
     """GET /admin/api/keys: every key, with its requests and tokens over the last 30 days."""
@@ -76,9 +88,10 @@ async def create_key(request: Request) -> Response:
     name = body.get("name")
     if not isinstance(name, str):
         raise InvalidRequestError("a key needs a name", param="name")
-    record, secret = await admin_state(request).gateway.storage.keys.create(
+    storage = admin_state(request).gateway.storage
+    record, secret = await storage.keys.create(
         name,
-        models=parse_models(body.get("models")),
+        models=await checked_models(storage.models, parse_models(body.get("models")), body),
         rpm=optional_int(body, "rpm"),
         tpm=optional_int(body, "tpm"),
         token_budget=optional_int(body, "token_budget"),
@@ -96,7 +109,9 @@ async def update_key(request: Request) -> Response:
     record = await gateway.storage.keys.update(
         key_id,
         name=body["name"] if isinstance(body.get("name"), str) else UNSET,
-        models=parse_models(body["models"]) if "models" in body else UNSET,
+        models=await checked_models(gateway.storage.models, parse_models(body["models"]), body)
+        if "models" in body
+        else UNSET,
         rpm=optional_int(body, "rpm") if "rpm" in body else UNSET,
         tpm=optional_int(body, "tpm") if "tpm" in body else UNSET,
         token_budget=optional_int(body, "token_budget") if "token_budget" in body else UNSET,

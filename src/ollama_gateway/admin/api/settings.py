@@ -70,6 +70,7 @@ async def change_password(request: Request) -> Response:
         state.throttle.failed(address)
         raise PermissionDeniedError("the current password is wrong", param="current_password")
     stored = await set_password(state.gateway.storage.kv, new_password)
+    await state.gateway.storage.changes.note("settings")  # other replicas end old sessions within a second
     state.password_changed(stored)
     value, _ = state.codec.issue(await state.current_fingerprint())
     response = json_response({"changed": True})

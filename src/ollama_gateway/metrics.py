@@ -1,0 +1,121 @@
+"""Prometheus metrics of one gateway: its own registry and every metric family, built per app, never at import.
+
+Families are plain attributes so later parts (per-host fleet metrics) add theirs in `__init__` or with
+`register_callback`. Label values are bounded: surfaces and endpoints are route constants, models are
+catalog names only (anything else is recorded as `other`), status is a class such as `2xx`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+OTHER_MODEL: Final = "other"
+LATENCY_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+TTFT_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+_STATUS_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def status_class(status: int) -> str:
+    """`200` → `2xx`; anything outside 100..599 → `5xx`."""
+    index = status // 100 - 1
+    return _STATUS_CLASSES[index] if 0 <= index < len(_STATUS_CLASSES) else "5xx"
+
+
+class _Callbacks(Collector):
+    """Values read at scrape time from the parts that own them (queue depth, failure counts)."""
+
+    def __init__(self) -> None:
+        self.gauges: list[tuple[str, str, Callable[[], float]]] = []
+        self.counters: list[tuple[str, str, Callable[[], float]]] = []
+
+    def collect(self) -> Iterator[Metric]:
+        for name, documentation, read in self.gauges:
+            yield GaugeMetricFamily(name, documentation, value=read())
+        for name, documentation, read in self.counters:
+            yield CounterMetricFamily(name, documentation, value=read())
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
+class GatewayMetrics:
+    """Every metric family of one gateway, in its own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "gateway_requests",
+            "Requests answered, by surface, endpoint, model and status class.",
+            ["surface", "endpoint", "model", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "gateway_request_duration_seconds",
+            "Time from accepting a request to its last byte, by surface and endpoint.",
+            ["surface", "endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "gateway_time_to_first_token_seconds",
+            "Time from accepting a generating request to its first output, by surface and endpoint.",
+            ["surface", "endpoint"],
+            buckets=TTFT_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "gateway_tokens", "Tokens in (prompt) and out (completion), by model.", ["direction", "model"], registry=r
+        )
+        self.in_flight = Gauge("gateway_requests_in_flight", "Requests being served now.", ["surface"], registry=r)
+        self.streams_open = Gauge(
+            "gateway_streams_open", "Streaming requests not yet finished.", ["surface"], registry=r
+        )
+        self.limit_refusals = Counter(
+            "gateway_key_limit_refusals", "Requests refused (429) by a key limit.", ["limit"], registry=r
+        )
+        self.auth_failures = Counter("gateway_auth_failures", "Requests refused with 401.", ["surface"], registry=r)
+        self.invalidations = Counter(
+            "gateway_invalidations",
+            "Changes made by another process (keys, models, settings) applied here.",
+            ["source"],
+            registry=r,
+        )
+        self._callbacks = _Callbacks()
+        r.register(self._callbacks)
+
+    def register_callback(self, name: str, documentation: str, read: Callable[[], float], *, counter: bool) -> None:
+        """Expose a value owned elsewhere, read at scrape time (a counter's name gets `_total` added)."""
+        (self._callbacks.counters if counter else self._callbacks.gauges).append((name, documentation, read))
+
+    def observe(
+        self,
+        surface: str,
+        endpoint: str,
+        model: str | None,
+        status: int,
+        latency: float,
+        ttft: float | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+    ) -> None:
+        """Count one finished request; `model` is a catalog name or None (recorded as `other` / empty)."""
+        label = model or ""
+        self.requests.labels(surface, endpoint, label, status_class(status)).inc()
+        self.latency.labels(surface, endpoint).observe(latency)
+        if ttft is not None:
+            self.ttft.labels(surface, endpoint).observe(ttft)
+        if prompt_tokens:
+            self.tokens.labels("in", label or OTHER_MODEL).inc(prompt_tokens)
+        if completion_tokens:
+            self.tokens.labels("out", label or OTHER_MODEL).inc(completion_tokens)
+
+    def render(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
