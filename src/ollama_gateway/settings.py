@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     ollama_urls: str | None = None
     ollama_max_concurrent: int = Field(default=4, ge=1)  # per host, for hosts from the settings
     host_probe_seconds: float = Field(default=5.0, gt=0)
-    hosts_reload_seconds: float = Field(default=5.0, gt=0)  # how soon other processes' host changes apply
     queue_max: int = Field(default=1000, ge=0)
     queue_timeout_seconds: float = Field(default=300.0, gt=0)
     request_timeout_ms: int = 600_000

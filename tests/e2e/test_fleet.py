@@ -270,7 +270,7 @@ def test_drained_host_gets_no_new_requests(start_gateway: Start, fake_fleet: Fle
 
 def test_hosts_added_from_the_cli_reach_a_running_gateway(start_gateway: Start, fake_fleet: Fleet) -> None:
     fleet = fake_fleet(FakeHostSpec(name="a", models=["alpha:latest"]), FakeHostSpec(name="b", models=["beta:latest"]))
-    server = start_gateway(ollama_url=fleet.url(0), host_probe_seconds=0.5, hosts_reload_seconds=0.2)
+    server = start_gateway(ollama_url=fleet.url(0), host_probe_seconds=0.5)
 
     async def add(gateway: Gateway) -> None:
         await gateway.storage.hosts.add(fleet.url(1), name="b")

@@ -10,7 +10,6 @@ import orjson
 import pytest
 
 from ollama_gateway.logs import ACCESS_LOGGER, JsonFormatter
-from ollama_gateway.service.access import Reachability
 from tests.ops.helpers import wait_for
 from tests.support.gateway import GatewayServer
 
@@ -89,18 +88,3 @@ def test_ollama_reachability_is_logged_on_change_only(
                 client.embeddings.create(model="all-minilm", input="x")
     unreachable = [r for r in caplog.records if "is unreachable" in r.getMessage()]
     assert len(unreachable) == 1
-
-
-def test_reachability_transitions(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING)
-    state = Reachability("Ollama at http://x")
-    state.report(True)
-    for _ in range(5):
-        state.report(False, "connection refused")
-    state.report(True)
-    state.report(True)
-    messages = [r.getMessage() for r in caplog.records]
-    assert messages == [
-        "Ollama at http://x is unreachable: connection refused",
-        "Ollama at http://x is reachable again",
-    ]

@@ -1,4 +1,4 @@
-"""The end of every request: one access log line and its metrics; Ollama's reachability logged on change only."""
+"""The end of every request: one access log line and its metrics (host reachability is the fleet monitor's)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from ollama_gateway.errors import (
     AuthenticationError,
     GatewayError,
     RateLimitError,
-    UpstreamTimeoutError,
-    UpstreamUnavailableError,
 )
 from ollama_gateway.logs import ACCESS_LOGGER
 from ollama_gateway.metrics import GatewayMetrics
@@ -43,30 +41,11 @@ class Outcome:
     error: GatewayError | None = None
 
 
-class Reachability:
-    """A dependency's up/down state, logged once per change instead of once per failing request."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.up: bool | None = None
-
-    def report(self, up: bool, detail: str = "") -> None:
-        """Note the current state; logs only when it differs from the last one."""
-        if up == self.up:
-            return
-        previous, self.up = self.up, up
-        if up and previous is not None:
-            log.warning("%s is reachable again", self.name)
-        elif not up:
-            log.warning("%s is unreachable: %s", self.name, detail)
-
-
 class RequestObserver:
     """Counts requests in flight and, when each ends, writes its access line and metrics."""
 
-    def __init__(self, metrics: GatewayMetrics, ollama: Reachability) -> None:
+    def __init__(self, metrics: GatewayMetrics) -> None:
         self.metrics = metrics
-        self.ollama = ollama
 
     def started(self, surface: str) -> None:
         """A request entered an endpoint."""
@@ -77,7 +56,7 @@ class RequestObserver:
         self.metrics.streams_open.labels(surface).inc()
 
     def finished(self, outcome: Outcome) -> None:
-        """A request ended: metrics, the access line, and what it says about Ollama."""
+        """A request ended: metrics and the access line."""
         m = self.metrics
         m.in_flight.labels(outcome.surface).dec()
         if outcome.stream:
@@ -97,11 +76,6 @@ class RequestObserver:
             m.limit_refusals.labels("budget" if error.code == BUDGET_CODE else _limit_of(error)).inc()
         elif isinstance(error, AuthenticationError):
             m.auth_failures.labels(outcome.surface).inc()
-        if isinstance(error, UpstreamUnavailableError | UpstreamTimeoutError):
-            if isinstance(error, UpstreamUnavailableError):
-                self.ollama.report(False, error.message)
-        elif outcome.model_upstream and outcome.status < 500:
-            self.ollama.report(True)
         if access_log.isEnabledFor(logging.INFO):
             self._log(outcome)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from ollama_gateway.settings import Settings
@@ -41,13 +40,3 @@ async def sync_hosts(fleet: Fleet, settings: Settings, storage: Storage) -> None
     wanted = await wanted_hosts(settings, storage)
     if wanted != fleet.configs:
         await fleet.set_hosts(wanted)
-
-
-async def sync_hosts_forever(fleet: Fleet, settings: Settings, storage: Storage) -> None:
-    """Pick up host changes made by other processes, every HOSTS_RELOAD_SECONDS, until cancelled."""
-    while True:
-        await asyncio.sleep(settings.hosts_reload_seconds)
-        try:
-            await sync_hosts(fleet, settings, storage)
-        except Exception:
-            log.exception("reloading the host list failed; the last one stays in use")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ollama_gateway.metrics import GatewayMetrics
-from ollama_gateway.service.access import Reachability, RequestObserver
+from ollama_gateway.service.access import RequestObserver
 from ollama_gateway.service.auth import KeyAuthenticator, anonymous_key
 from ollama_gateway.service.catalog import ModelCatalog
 from ollama_gateway.service.changes import ChangeWatcher
-from ollama_gateway.service.hosts import sync_hosts_forever, wanted_hosts
+from ollama_gateway.service.hosts import sync_hosts, wanted_hosts
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
@@ -47,7 +47,6 @@ class Gateway:
     observer: RequestObserver
     changes: ChangeWatcher
     retention: asyncio.Task[None] | None = None
-    host_sync: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, settings: Settings, host_factory: HostFactory | None = None) -> Gateway:
@@ -85,7 +84,7 @@ class Gateway:
             tracker=tracker,
             limiter=KeyLimiter(storage.counters, storage.keys),
             metrics=metrics,
-            observer=RequestObserver(metrics, Reachability(f"Ollama at {settings.ollama_url}")),
+            observer=RequestObserver(metrics),
             changes=ChangeWatcher(
                 storage.changes,
                 every=settings.change_poll_seconds,
@@ -96,11 +95,11 @@ class Gateway:
         watch_parts(gateway)
         gateway.changes.subscribe("keys", gateway.auth.clear)
         gateway.changes.subscribe("models", catalog.reload)
+        gateway.changes.subscribe("hosts", lambda: sync_hosts(upstream, gateway.settings, storage))
         if settings.usage_retention_days > 0:
             gateway.retention = asyncio.create_task(
                 prune_usage_forever(storage, settings.usage_retention_days), name="usage-retention"
             )
-        gateway.host_sync = asyncio.create_task(sync_hosts_forever(upstream, settings, storage), name="host-sync")
         await catalog.start()
         await gateway.changes.start()
         return gateway
@@ -111,11 +110,10 @@ class Gateway:
         await self.catalog.close()
         await self.tracker.close()
         await self.task_store.close()
-        for loop in (self.retention, self.host_sync):
-            if loop is not None:
-                loop.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop
+        if self.retention is not None:
+            self.retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.retention
         await self.limiter.close()
         with contextlib.suppress(Exception):
             await self.usage.close()

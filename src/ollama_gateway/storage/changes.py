@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ollama_gateway.storage.sql import upsert, utc_now
 from ollama_gateway.storage.tables import settings
 
-Topic = Literal["keys", "models", "settings"]
-TOPICS: Final[tuple[Topic, ...]] = ("keys", "models", "settings")
+Topic = Literal["keys", "models", "settings", "hosts"]
+TOPICS: Final[tuple[Topic, ...]] = ("keys", "models", "settings", "hosts")
 PREFIX: Final = "change."
 CHANNEL: Final = "ollama_gateway_changes"
 

@@ -1,4 +1,5 @@
-"""The Ollama hosts added from the admin UI or the CLI, shared by every replica through the database."""
+"""The Ollama hosts added from the admin UI or the CLI, shared by every replica through the database; every
+change moves the `hosts` change marker, so running gateways apply it within a second."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ollama_gateway.errors import ConflictError, InvalidRequestError, NotFoundError
+from ollama_gateway.storage.changes import note_change
 from ollama_gateway.storage.sql import utc_now
 from ollama_gateway.storage.tables import ollama_hosts
 
@@ -91,6 +93,7 @@ class HostStore:
         try:
             async with self._engine.begin() as connection:
                 await connection.execute(sa.insert(ollama_hosts).values(**row))
+                await note_change(connection, "hosts")
         except IntegrityError as exc:
             raise ConflictError(f"a host with URL {values['url']} is already stored") from exc
         return await self.get(row["id"])
@@ -114,6 +117,7 @@ class HostStore:
             statement = sa.update(ollama_hosts).where(ollama_hosts.c.id == record.id)
             async with self._engine.begin() as connection:
                 await connection.execute(statement.values(**values, updated_at=utc_now()))
+                await note_change(connection, "hosts")
         return await self.get(record.id)
 
     async def remove(self, ref: str) -> HostRecord:
@@ -121,6 +125,7 @@ class HostStore:
         record = await self.get(ref)
         async with self._engine.begin() as connection:
             await connection.execute(sa.delete(ollama_hosts).where(ollama_hosts.c.id == record.id))
+            await note_change(connection, "hosts")
         return record
 
 
