@@ -1,0 +1,38 @@
+#!/bin/bash
+# Entrypoint of the `with-ollama` image target: `ollama serve` on 127.0.0.1 and the gateway beside it, in one
+# container. SIGTERM/SIGINT go to both; when either exits, the other is stopped and the container ends with the
+# first one's status, so the orchestrator restarts the pair instead of leaving half of it running.
+set -uo pipefail
+
+: "${OLLAMA_HOST:=127.0.0.1:11434}"
+export OLLAMA_HOST
+case "$OLLAMA_HOST" in
+  127.*|localhost*|\[::1\]*) ;;
+  *) echo "with-ollama: refusing OLLAMA_HOST=$OLLAMA_HOST: Ollama must listen on loopback only" >&2; exit 64 ;;
+esac
+if [ -n "${OLLAMA_MODELS:-}" ]; then
+  mkdir -p "$OLLAMA_MODELS"
+fi
+
+ollama serve &
+ollama_pid=$!
+ollama-gateway "$@" &
+gateway_pid=$!
+
+stop() {
+  kill -TERM "$gateway_pid" "$ollama_pid" 2>/dev/null
+}
+trap stop TERM INT
+
+# `wait -n` returns when the first child exits, or early (status > 128) when a trapped signal arrives.
+wait -n "$gateway_pid" "$ollama_pid"
+status=$?
+stop
+wait "$gateway_pid"
+gateway_status=$?
+wait "$ollama_pid"
+if [ "$status" -gt 128 ]; then
+  # Stopped by a signal: the gateway's own exit status says whether it shut down cleanly.
+  exit "$gateway_status"
+fi
+exit "$status"
