@@ -14,15 +14,17 @@ if [ -n "${OLLAMA_MODELS:-}" ]; then
   mkdir -p "$OLLAMA_MODELS"
 fi
 
+ollama_pid="" gateway_pid=""
+stop() {
+  for pid in $gateway_pid $ollama_pid; do kill -TERM "$pid" 2>/dev/null; done
+}
+# Trapped before either starts, so a signal in between cannot leave an orphan.
+trap stop TERM INT
+
 ollama serve &
 ollama_pid=$!
 ollama-gateway "$@" &
 gateway_pid=$!
-
-stop() {
-  kill -TERM "$gateway_pid" "$ollama_pid" 2>/dev/null
-}
-trap stop TERM INT
 
 # `wait -n` returns when the first child exits, or early (status > 128) when a trapped signal arrives.
 wait -n "$gateway_pid" "$ollama_pid"

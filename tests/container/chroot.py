@@ -145,7 +145,9 @@ def wait_until(check: Callable[[], bool], what: str, process: ChrootProcess, dea
     deadline = time.monotonic() + deadline_seconds
     while not check():
         if not process.alive():
-            raise AssertionError(f"the process exited ({process.process.returncode}) before {what}:\n{process.output()}")
+            raise AssertionError(
+                f"the process exited ({process.process.returncode}) before {what}:\n{process.output()}"
+            )
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}:\n{process.output()}")
         time.sleep(0.1)  # polling a condition with a deadline, not a fixed wait
