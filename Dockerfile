@@ -35,8 +35,7 @@ COPY src ./src
 RUN --mount=type=secret,id=pip_cert \
     if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
     /opt/venv/bin/pip install --no-cache-dir --no-deps . ; \
-    /opt/venv/bin/pip uninstall --yes pip; \
-    /opt/venv/bin/python -m compileall -q /opt/venv/lib
+    /opt/venv/bin/pip uninstall --yes pip setuptools
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM ${BASE} AS runtime
