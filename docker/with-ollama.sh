@@ -34,7 +34,9 @@ wait "$gateway_pid"
 gateway_status=$?
 wait "$ollama_pid"
 if [ "$status" -gt 128 ]; then
-  # Stopped by a signal: the gateway's own exit status says whether it shut down cleanly.
+  # Stopped by a signal: the gateway's own exit status says whether it shut down cleanly. uvicorn re-raises the
+  # SIGTERM it handled once its shutdown is complete (ignored only by a PID 1), so 143 after our TERM is clean.
+  [ "$gateway_status" -eq 143 ] && gateway_status=0
   exit "$gateway_status"
 fi
 exit "$status"

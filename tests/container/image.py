@@ -81,8 +81,9 @@ def pip_build_options() -> list[str]:
     return options
 
 
-def build_image(base: str, tag: str, target: str = "gateway") -> None:
+def build_image(base: str, tag: str, target: str = "gateway", build_args: dict[str, str] | None = None) -> None:
     """Build the repository's Dockerfile on `base` (layers cached between runs, so a rebuild is quick)."""
+    extra = [option for name, value in (build_args or {}).items() for option in ("--build-arg", f"{name}={value}")]
     run(
         [
             "podman",
@@ -94,6 +95,7 @@ def build_image(base: str, tag: str, target: str = "gateway") -> None:
             "--layers",
             "--build-arg",
             f"BASE={base}",
+            *extra,
             *pip_build_options(),
             "--target",
             target,
@@ -103,6 +105,28 @@ def build_image(base: str, tag: str, target: str = "gateway") -> None:
         ],
         timeout=1200,
     )
+
+
+# The stand-in for ollama/ollama: `ollama serve` that idles until SIGTERM, and an empty library directory, where the
+# real image keeps them. (The tests' fake Ollama, on the host's loopback, plays the server.)
+OLLAMA_STAND_IN = r"""#!/bin/bash
+[ "${1:-}" = serve ] || { echo "stand-in ollama: only 'serve'" >&2; exit 2; }
+echo "stand-in ollama serving on $OLLAMA_HOST"
+trap 'echo "stand-in ollama stopped"; kill "$idle"; exit 0' TERM
+sleep infinity &
+idle=$!
+wait "$idle"
+"""
+
+
+def build_ollama_stand_in(base: str, tag: str, context: Path) -> None:
+    """An image laid out like ollama/ollama (/usr/bin/ollama, /usr/lib/ollama) holding the stand-in."""
+    (context / "ollama").write_text(OLLAMA_STAND_IN)
+    (context / "ollama").chmod(0o755)
+    (context / "Dockerfile").write_text(
+        f"FROM {base}\nCOPY ollama /usr/bin/ollama\nRUN mkdir -p /usr/lib/ollama && touch /usr/lib/ollama/stand-in\n"
+    )
+    run(["podman", "build", "--isolation", "chroot", "--layers", "--tag", tag, str(context)], timeout=600)
 
 
 @dataclass(frozen=True)

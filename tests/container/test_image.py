@@ -7,12 +7,13 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import openai
 import pytest
 
-from tests.container.chroot import ChrootProcess, ChrootRunner, wait_until
-from tests.container.image import ImageConfig
+from tests.container.chroot import ChrootProcess, ChrootRunner, mounted_container, wait_until
+from tests.container.image import ImageConfig, inspect_image
 from tests.fake_ollama.server import FakeOllama
 from tests.support.redis import free_port
 
@@ -139,3 +140,40 @@ def test_gateway_runs_from_the_image(
     finally:
         exit_code = again.terminate()
     assert exit_code == 0, again.output()
+
+
+def test_with_ollama_target_serves_beside_ollama(
+    with_ollama_image: str, fake_ollama: FakeOllama, tmp_path: Path
+) -> None:
+    """The one-container layout: its entrypoint starts `ollama serve` on loopback and the gateway beside it.
+
+    OLLAMA_IMAGE is a stand-in laid out like ollama/ollama (no registry here) whose `ollama serve` only idles; the
+    fake Ollama on the host's loopback answers in its place, on the port OLLAMA_HOST and OLLAMA_URL are moved to.
+    """
+    config = inspect_image(with_ollama_image)
+    assert config.env["OLLAMA_HOST"] == "127.0.0.1:11434"
+    assert config.env["OLLAMA_URL"] == "http://127.0.0.1:11434"
+    assert config.argv == ["/usr/local/bin/with-ollama", "serve"]
+    uid, gid = numeric_user(config)
+    assert uid != 0
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    os.chown(volume, uid, gid)
+    port = free_port()
+    upstream = f"127.0.0.1:{urlsplit(fake_ollama.url).port}"
+    overrides = {"HOST": "127.0.0.1", "PORT": str(port), "OLLAMA_HOST": upstream, "OLLAMA_URL": f"http://{upstream}"}
+    with mounted_container(with_ollama_image) as root:
+        runner = ChrootRunner(root, config, volume, overrides)
+        both = start_gateway(runner, config, tmp_path / "with-ollama.log", port)
+        try:
+            wait_until(lambda: f"stand-in ollama serving on {upstream}" in both.output(), "ollama serve", both)
+            assert (volume / "ollama" / "models").is_dir()  # OLLAMA_MODELS lives in the volume
+            created = runner.run(["ollama-gateway", "keys", "create", "--name", "one-container", "--json"])
+            assert created.returncode == 0, created.stderr
+            key = json.loads(created.stdout)["key"]
+            assert chat(port, key, "one container") == "You said: one container"
+        finally:
+            exit_code = both.terminate()
+    assert exit_code == 0, both.output()
+    assert "stand-in ollama stopped" in both.output()
+    assert "Application shutdown complete" in both.output()
