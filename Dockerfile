@@ -12,6 +12,15 @@ ARG BASE=python:3.12-slim
 ARG OLLAMA_IMAGE=ollama/ollama:latest
 
 # ---------------------------------------------------------------------------------------------------------------
+# The dependency list alone, out of pyproject.toml: the install layer below is reused until the list changes
+# (an edit elsewhere in pyproject.toml, or to the sources, does not reinstall every dependency).
+FROM ${BASE} AS requirements
+WORKDIR /src
+COPY pyproject.toml ./
+RUN python3 -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+        > /requirements.txt
+
+# ---------------------------------------------------------------------------------------------------------------
 FROM ${BASE} AS build
 # Package index settings of the building machine, passed in at build time and never kept in the image
 # (they live only in this stage). A CA bundle for an intercepting proxy comes in as the secret `pip_cert`.
@@ -23,14 +32,12 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 SHELL ["/bin/sh", "-eu", "-c"]
 RUN python3 -m venv /opt/venv
-WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so a change to the sources reuses this layer.
-COPY pyproject.toml README.md ./
+COPY --from=requirements /requirements.txt /tmp/requirements.txt
 RUN --mount=type=secret,id=pip_cert \
     if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
-    python3 -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
-        > /tmp/requirements.txt; \
     /opt/venv/bin/pip install --no-cache-dir --requirement /tmp/requirements.txt
+WORKDIR /src
+COPY pyproject.toml README.md ./
 COPY src ./src
 RUN --mount=type=secret,id=pip_cert \
     if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
