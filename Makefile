@@ -41,8 +41,8 @@ test: setup-dev system-deps clients
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docker
+	$(BIN)/ruff format --check src tests bench docker
 
 typecheck: setup-dev
 	$(BIN)/mypy
