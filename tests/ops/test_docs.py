@@ -19,7 +19,8 @@ def exposed(server: GatewayServer) -> set[str]:
     names = set()
     for family in text_string_to_metric_families(text):
         names.add(family.name + ("_total" if family.type == "counter" else ""))
-    return {n for n in names if n.startswith("gateway_")}
+    # An unlabelled histogram's `_created` sample parses as a family of its own; docs list it with the histogram.
+    return {n for n in names if n.startswith("gateway_") and not n.endswith("_created")}
 
 
 def test_every_metric_is_documented(gateway_server: GatewayServer) -> None:

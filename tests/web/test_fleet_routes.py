@@ -261,3 +261,21 @@ async def test_native_listing_routes_answer_from_the_fleet(scripted_gateway: Scr
         assert answer.status_code == 200
         if path == "/api/tags":
             assert sorted(m["name"] for m in answer.json()["models"]) == ["m:latest", "n:latest"]
+
+
+async def test_metrics_show_each_host_and_the_queue(scripted_gateway: ScriptedFactory) -> None:
+    async with scripted_gateway({A: ["m:latest"], B: ["m:latest"]}, ollama_max_concurrent=3) as gw:
+        key = auth(await gw.key())
+        await prefer(gw, A)
+        gw.host(0).script(failing(UpstreamUnavailableError("cannot reach Ollama at A")))
+        for _ in range(3):
+            assert (await gw.client.post("/v1/chat/completions", json=chat("m"), headers=key)).status_code == 200
+        text = (await gw.client.get("/metrics")).text
+        assert f'gateway_host_capacity{{host="{A}"}} 3.0' in text
+        assert f'gateway_host_breaker_state{{host="{B}",state="closed"}} 1.0' in text
+        assert f'gateway_host_requests_total{{host="{A}",outcome="error"}} 1.0' in text
+        assert f'gateway_host_requests_total{{host="{A}",outcome="ok"}} 2.0' in text
+        assert f'gateway_host_requests_total{{host="{B}",outcome="ok"}} 1.0' in text
+        assert "gateway_failovers_total 1.0" in text
+        assert "gateway_queue_length 0.0" in text
+        assert "gateway_queue_wait_seconds_count 4.0" in text

@@ -13,6 +13,7 @@ from ollama_gateway.service.access import RequestObserver
 from ollama_gateway.service.auth import KeyAuthenticator, anonymous_key
 from ollama_gateway.service.catalog import ModelCatalog
 from ollama_gateway.service.changes import ChangeWatcher
+from ollama_gateway.service.fleet_metrics import install_fleet_metrics
 from ollama_gateway.service.hosts import sync_hosts, wanted_hosts
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
@@ -63,6 +64,7 @@ class Gateway:
         usage = UsageWriter(storage.usage, flush_seconds=settings.usage_flush_seconds)
         usage.start()
         metrics = GatewayMetrics()
+        install_fleet_metrics(metrics, upstream)
         store_error_counter(metrics.registry)  # the task store's counter, in this app's registry
         task_store = open_task_store(settings, registry=metrics.registry)
         tracker = TaskTracker(task_store, settings)

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -63,8 +65,13 @@ class Fleet:
         )
         self.queue: FairQueue[HostPort] = FairQueue(settings.queue_max, settings.queue_timeout_seconds)
         self.affinity = AffinityTable()
+        # What the metrics read: dispatches, affinity hits, failovers, outcomes per (host id, "ok" | "error"),
+        # and a hook that hears how long each dispatch waited for a slot.
         self.affinity_hits = 0
         self.dispatched = 0
+        self.failovers = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        self.on_wait: Callable[[float], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, stored: Sequence[HostConfig] = ()) -> Fleet:
@@ -252,8 +259,13 @@ class Fleet:
         def take() -> HostPort | None:
             return self._take(model, tried, affinity)
 
+        waited = time.perf_counter()
         host = await self.queue.acquire(placement.owner, take, placement.on_queued, release=self._release)
+        if self.on_wait is not None:
+            self.on_wait(time.perf_counter() - waited)
         self.dispatched += 1
+        if tried:
+            self.failovers += 1
         if affinity is not None and host.config.id == affinity:
             self.affinity_hits += 1
         if placement.on_dispatched is not None:
@@ -282,6 +294,7 @@ class Fleet:
         return bool(rank_hosts(model, [s for s in self.states() if s.config.id not in tried]))
 
     def _outcome(self, host: HostPort, error: GatewayError | None) -> None:
+        self.outcomes[host.config.id, "ok" if error is None else "error"] += 1
         if error is None:
             self.monitor.record_success(host.config.id)
         elif host_fault(error):
