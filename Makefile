@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev system-deps clients run test lint typecheck ci bench clean
+.PHONY: setup setup-dev system-deps clients run test lint typecheck ci bench bench-fleet clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ ci: lint typecheck test
 
 bench: setup-dev
 	$(BIN)/python -m bench.run
+
+bench-fleet: setup-dev
+	$(BIN)/python -m bench.fleet
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CLIENTS)/node_modules

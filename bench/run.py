@@ -165,6 +165,7 @@ def start_processes(tokens: int) -> Processes:
     env = {
         **os.environ,
         "OLLAMA_URL": fake,
+        "OLLAMA_MAX_CONCURRENT": "64",  # the fake has no parallel limit: measure the gateway, not its queue
         "DATABASE_URL": f"sqlite:///{data}/bench.db",
         "GATEWAY_DATA_DIR": str(data),
         "LOG_LEVEL": "warning",
