@@ -14,7 +14,7 @@ from ollama_gateway.policy.overrides import merge_controls
 from ollama_gateway.protocols.base import StreamEncoder
 from ollama_gateway.service.catalog import ResolvedModel
 from ollama_gateway.web.context import RequestContext, json_response
-from ollama_gateway.web.streaming import EventStreamResponse, prefetch
+from ollama_gateway.web.streaming import EventStreamResponse, prefetch, until_disconnect
 
 
 async def start(
@@ -61,6 +61,6 @@ async def respond(
             idle_seconds=ctx.gateway.settings.ping_interval_sec,
             cancel_requested=lambda: ctx.cancel_requested,
         )
-    result = await afold(observed)
+    result = await until_disconnect(ctx.request.receive, afold(observed))
     exchange.finish(None)
     return json_response(body(result), headers=ctx.headers)

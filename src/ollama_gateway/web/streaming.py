@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -17,6 +17,8 @@ from ollama_gateway.errors import CancelledError, GatewayError, InternalError
 from ollama_gateway.protocols.base import StreamEncoder
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Outcome = Callable[[GatewayError | None], None]
 
@@ -124,14 +126,43 @@ class EventStreamResponse(Response):
                 await self._write(send, self.encoder.on_idle())
 
 
-async def watch_disconnect(receive: Receive, main: asyncio.Task[Any], disconnected: asyncio.Event) -> None:
-    """Cancel `main` when the client disconnects (the request body has already been read)."""
+async def watch_disconnect(
+    receive: Receive, main: asyncio.Task[Any], disconnected: asyncio.Event, armed: Callable[[], bool] = lambda: True
+) -> None:
+    """Cancel `main` when the client disconnects (the request body has already been read), while `armed()`."""
     while True:
         message: Message = await receive()
         if message["type"] == "http.disconnect":
             disconnected.set()
-            main.cancel()
+            if armed():
+                main.cancel()
             return
+
+
+async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
+    """Await `work` while watching the client: a disconnect cancels it and raises CancelledError (499).
+
+    For non-streaming responses, which otherwise notice a gone client only when writing the answer.
+    """
+    main = asyncio.current_task()
+    assert main is not None
+    gone = asyncio.Event()
+    waiting = True
+    watcher = asyncio.create_task(watch_disconnect(receive, main, gone, lambda: waiting))
+    try:
+        result = await work
+        waiting = False  # set synchronously after `work`, so the watcher cannot cancel what comes next
+        return result
+    except asyncio.CancelledError:
+        waiting = False
+        if not gone.is_set():
+            raise
+        main.uncancel()
+        raise CancelledError("client disconnected") from None
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def _close(events: AsyncIterator[Event]) -> None:
