@@ -30,6 +30,14 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     settings = load_settings()
+    if workers > 1 and settings.redis_connection_url() is None:
+        # Each worker would hold its own embedded store, and a status poll landing on another worker 404s.
+        raise click.UsageError(
+            f"--workers {workers} needs a shared task status store: the embedded store lives inside one process, "
+            "so task status would be lost between workers. Set REDIS_URL (or REDIS_HOST), or run one worker."
+        )
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1")
     if host:
         os.environ["HOST"] = host
     if port:
