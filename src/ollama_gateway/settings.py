@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     admin_token: SecretStr | None = None
     session_secret: SecretStr | None = None
+
+    # Hardening (issue #14): HTTP limits per process, bounded shutdown, usage durability
+    http_max_header_bytes: int = 64 * 1024
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 60.0
+    http_max_connections: int = 2048
+    http_keepalive_timeout: float = 5.0
+    shutdown_grace_seconds: float = 30.0
+    usage_durability: Literal["batch", "sync"] = "batch"
+    limiter_degraded_seconds: float = 60.0
 
     log_level: str = "info"
 

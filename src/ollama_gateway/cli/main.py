@@ -27,8 +27,6 @@ def cli() -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the gateway."""
-    import uvicorn
-
     settings = load_settings()
     if workers > 1 and settings.redis_connection_url() is None:
         # Each worker would hold its own embedded store, and a status poll landing on another worker 404s.
@@ -42,17 +40,15 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         os.environ["HOST"] = host
     if port:
         os.environ["PORT"] = str(port)
-    uvicorn.run(
-        "ollama_gateway.app:create_app",
-        factory=True,
+    from ollama_gateway.app import create_app
+    from ollama_gateway.serving import serve as run_server
+
+    run_server(
+        settings,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        loop="auto",
-        http="auto",
-        log_level=settings.log_level,
-        access_log=False,
-        lifespan="on",
+        app_factory=lambda: create_app(settings),
     )
 
 

@@ -15,7 +15,7 @@ from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
 from ollama_gateway.tasks import open_task_store
 from ollama_gateway.tasks.store import TaskStore
-from ollama_gateway.tasks.tracker import TaskTracker
+from ollama_gateway.tasks.tracker import SHUTDOWN_REASON, TaskTracker
 from ollama_gateway.upstream.client import OllamaClient
 from ollama_gateway.upstream.images import ImageFetcher
 
@@ -39,6 +39,7 @@ class Gateway:
     tracker: TaskTracker
     limiter: KeyLimiter
     retention: asyncio.Task[None] | None = None
+    shutting_down: bool = False
 
     @classmethod
     async def open(cls, settings: Settings) -> Gateway:
@@ -84,6 +85,11 @@ class Gateway:
             )
         await catalog.start()
         return gateway
+
+    def end_inflight(self) -> int:
+        """The shutdown grace is over: end every request still running (FAILED "gateway shutting down")."""
+        self.shutting_down = True
+        return self.tracker.cancel_all(SHUTDOWN_REASON)
 
     async def close(self) -> None:
         """Finish in-flight bookkeeping (task states, usage rows), then release every connection."""

@@ -13,7 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ollama_gateway.errors import CancelledError, GatewayError, InternalError, RateLimitError
+from ollama_gateway.errors import CancelledError, GatewayError, InternalError, ShuttingDownError, retry_after
 from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.storage.keys import KeyRecord
@@ -93,6 +93,10 @@ class RequestContext:
         if self.key is not None:
             await self.gateway.limiter.admit(self.key)
 
+    def cancel_error(self) -> GatewayError:
+        """How a cancelled request is reported: the gateway's shutdown, or a cancel through the task API."""
+        return ShuttingDownError() if self.gateway.shutting_down else CancelledError("cancelled")
+
     def _cancel(self, task: asyncio.Task[Any]) -> None:
         self.cancel_requested = True
         task.cancel()
@@ -138,7 +142,7 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
                 current = asyncio.current_task()
                 if current is not None:
                     current.uncancel()
-                return _failed(surface, ctx, CancelledError("cancelled"))
+                return _failed(surface, ctx, ctx.cancel_error())
             except Exception as exc:
                 log.exception("unhandled error in %s", name)
                 return _failed(surface, ctx, InternalError(f"internal error: {type(exc).__name__}"))
@@ -158,11 +162,12 @@ def _failed(surface: Surface, ctx: RequestContext, error: GatewayError) -> Respo
 
 
 def error_response(surface: Surface, error: GatewayError, headers: Mapping[str, str]) -> Response:
-    """The error in the surface's own shape, with Retry-After on rate limits."""
+    """The error in the surface's own shape, with Retry-After on rate limits and outages."""
     status, body = surface.error_body(error)
     extra = dict(headers)
-    if isinstance(error, RateLimitError):
-        extra["Retry-After"] = str(error.retry_after)
+    wait = retry_after(error)
+    if wait is not None:
+        extra["Retry-After"] = str(wait)
     return json_response(body, status, extra)
 
 

@@ -60,6 +60,7 @@ async def respond(
             on_outcome=exchange.finish,
             idle_seconds=ctx.gateway.settings.ping_interval_sec,
             cancel_requested=lambda: ctx.cancel_requested,
+            cancel_error=ctx.cancel_error,
         )
     result = await until_disconnect(ctx.request.receive, afold(observed))
     exchange.finish(None)

@@ -39,6 +39,7 @@ class EventStreamResponse(Response):
         on_outcome: Outcome,
         idle_seconds: float | None = None,
         cancel_requested: Callable[[], bool] = lambda: False,
+        cancel_error: Callable[[], GatewayError] = lambda: CancelledError("cancelled"),
     ) -> None:
         # Response's own __init__ would render a body; this response writes frames as they come.
         self.status_code = 200
@@ -52,6 +53,7 @@ class EventStreamResponse(Response):
         self.on_outcome = on_outcome
         self.idle_seconds = idle_seconds
         self.cancel_requested = cancel_requested
+        self.cancel_error = cancel_error
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
         self._gone = asyncio.Event()
@@ -93,7 +95,7 @@ class EventStreamResponse(Response):
             outcome = error
             await self._write(send, self.encoder.on_error(error))
         except asyncio.CancelledError:
-            outcome = CancelledError("client disconnected" if self._disconnected else "cancelled")
+            outcome = CancelledError("client disconnected") if self._disconnected else self.cancel_error()
             if not self._disconnected and self.cancel_requested():
                 with contextlib.suppress(OSError):
                     await send(
