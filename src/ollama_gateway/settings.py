@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = 30.0
     usage_durability: Literal["batch", "sync"] = "batch"
     limiter_degraded_seconds: float = 60.0
+    auth_stale_seconds: float = 300.0
+    sqlite_busy_timeout_ms: int = 10_000
 
     log_level: str = "info"
 

@@ -44,7 +44,7 @@ class Gateway:
     @classmethod
     async def open(cls, settings: Settings) -> Gateway:
         """Open storage (migrating it), the upstream pool, the task store, and load the model catalog."""
-        storage = await open_storage(settings.sqlalchemy_url)
+        storage = await open_storage(settings.sqlalchemy_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         client = OllamaClient(
             settings.ollama_url,
             connect_timeout=settings.upstream_connect_timeout,
@@ -72,12 +72,12 @@ class Gateway:
             client=client,
             images=images,
             storage=storage,
-            auth=KeyAuthenticator(storage.keys),
+            auth=KeyAuthenticator(storage.keys, stale_seconds=settings.auth_stale_seconds),
             catalog=catalog,
             usage=usage,
             task_store=task_store,
             tracker=tracker,
-            limiter=KeyLimiter(storage.counters, storage.keys),
+            limiter=KeyLimiter(storage.counters, storage.keys, degraded_seconds=settings.limiter_degraded_seconds),
         )
         if settings.usage_retention_days > 0:
             gateway.retention = asyncio.create_task(
