@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     limiter_degraded_seconds: float = 60.0
     auth_stale_seconds: float = 300.0
     sqlite_busy_timeout_ms: int = 10_000
+    redis_max_connections: int = 100
 
     log_level: str = "info"
 
