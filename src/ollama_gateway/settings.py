@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     auth_stale_seconds: float = 300.0
     sqlite_busy_timeout_ms: int = 10_000
     redis_max_connections: int = 100
+    task_store_max_docs: int = 100_000
 
     log_level: str = "info"
 
