@@ -86,6 +86,15 @@ class Gateway:
         await catalog.start()
         return gateway
 
+    async def settle_usage(self) -> None:
+        """With USAGE_DURABILITY=sync, write the buffered usage rows before the response completes."""
+        if self.settings.usage_durability != "sync":
+            return
+        try:
+            await self.usage.flush()
+        except Exception:  # kept buffered and retried by the writer; the response itself has succeeded
+            log.exception("synchronous usage write failed; %d rows kept for the next flush", self.usage.pending)
+
     def end_inflight(self) -> int:
         """The shutdown grace is over: end every request still running (FAILED "gateway shutting down")."""
         self.shutting_down = True

@@ -135,7 +135,9 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
             try:
                 response = await handler(ctx)
             except GatewayError as error:
-                return _failed(surface, ctx, error)
+                failed = _failed(surface, ctx, error)
+                await gateway.settle_usage()
+                return failed
             except asyncio.CancelledError:
                 if not ctx.cancel_requested:
                     raise
@@ -148,6 +150,8 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
                 return _failed(surface, ctx, InternalError(f"internal error: {type(exc).__name__}"))
             for header, value in ctx.headers.items():
                 response.headers.setdefault(header, value)
+            if ctx.exchange is not None and ctx.exchange.finished:
+                await gateway.settle_usage()  # streams settle when they end (EventStreamResponse.settle)
             return response
 
         return run

@@ -61,6 +61,7 @@ async def respond(
             idle_seconds=ctx.gateway.settings.ping_interval_sec,
             cancel_requested=lambda: ctx.cancel_requested,
             cancel_error=ctx.cancel_error,
+            settle=ctx.gateway.settle_usage,
         )
     result = await until_disconnect(ctx.request.receive, afold(observed))
     exchange.finish(None)

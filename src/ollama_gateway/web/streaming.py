@@ -40,6 +40,7 @@ class EventStreamResponse(Response):
         idle_seconds: float | None = None,
         cancel_requested: Callable[[], bool] = lambda: False,
         cancel_error: Callable[[], GatewayError] = lambda: CancelledError("cancelled"),
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         # Response's own __init__ would render a body; this response writes frames as they come.
         self.status_code = 200
@@ -54,6 +55,7 @@ class EventStreamResponse(Response):
         self.idle_seconds = idle_seconds
         self.cancel_requested = cancel_requested
         self.cancel_error = cancel_error
+        self.settle = settle
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
         self._gone = asyncio.Event()
@@ -109,6 +111,8 @@ class EventStreamResponse(Response):
         finally:
             await _close(self.events)
             self.on_outcome(outcome)
+        if self.settle is not None:
+            await self.settle()  # the response ends only once its usage row is written (USAGE_DURABILITY=sync)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _write(self, send: Send, frame: bytes) -> None:
