@@ -88,7 +88,7 @@ def test_a_connection_that_sends_nothing_is_closed(limited: GatewayServer) -> No
     assert time.monotonic() - started < 5
 
 
-def test_a_slow_body_gets_408_after_the_body_timeout(limited: GatewayServer) -> None:
+def test_a_slow_body_gets_408_after_the_body_timeout(limited: GatewayServer, caplog: pytest.LogCaptureFixture) -> None:
     head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
     head += f"Authorization: Bearer {limited.create_key()}\r\n".encode()
     with _connect(limited) as sock:

@@ -105,6 +105,7 @@ def gateway_settings(tmp_path: Path, ollama_url: str, **overrides: Any) -> Setti
         "usage_flush_seconds": 0.2,
         "heartbeat_sec": 10.0,
         "ping_interval_sec": 10.0,
+        "shutdown_grace_seconds": 5.0,  # a test that leaves a stream open must not hold up stop() for long
         "redis_url": None,
         "redis_host": None,
     }
