@@ -57,12 +57,12 @@ class GatewayProcess:
 
         return asyncio.run(run())
 
-    def start(self, wait_seconds: float = 30.0) -> GatewayProcess:
-        """Start serving and wait until /healthz answers."""
+    def start(self, *args: str, wait_seconds: float = 30.0) -> GatewayProcess:
+        """Start serving (extra `serve` arguments in `args`) and wait until /healthz answers."""
         code = "from ollama_gateway.cli import main; main()"
         with self.log_path.open("wb") as log:  # a file, not a pipe: a chatty process can never block on it
             self.process = subprocess.Popen(
-                [sys.executable, "-c", code, "serve", "--port", str(self.port)],
+                [sys.executable, "-c", code, "serve", "--port", str(self.port), *args],
                 env=self.env,
                 cwd=self.directory,
                 stdout=log,
