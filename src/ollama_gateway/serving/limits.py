@@ -150,9 +150,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _body_too_slow(self) -> None:
         self._body_timer = None
         if self._refused or self.cycle is None or self.cycle.response_started:
-            if self.cycle is not None and not self.cycle.response_started:
-                self.transport.close()
-            return
+            return  # already answered (say, a 401 or 413 before the body was read)
         self._refuse(408, f"request body not received within {self.limits.body_timeout:g} seconds")
 
     def _refuse(self, status: int, message: str) -> None:
