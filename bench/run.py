@@ -157,8 +157,8 @@ class Processes:
             proc.wait(10)
 
 
-def start_processes(tokens: int) -> Processes:
-    """Start the fake and the gateway (with a fresh SQLite file and one key)."""
+def start_processes(tokens: int, extra_env: dict[str, str] | None = None) -> Processes:
+    """Start the fake and the gateway (with a fresh SQLite file and one key); `extra_env` configures the gateway."""
     fake_port, gateway_port = free_port(), free_port()
     fake, gateway = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{gateway_port}"
     data = Path(tempfile.mkdtemp(prefix="og-bench-"))
@@ -172,6 +172,7 @@ def start_processes(tokens: int) -> Processes:
         "ADMIN_PASSWORD": "bench-password-not-secret",
     }
     env.pop("REDIS_URL", None)
+    env.update(extra_env or {})
     fake_proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fake_ollama", "--port", str(fake_port), "--tokens", str(tokens)],
         cwd=ROOT,

@@ -14,6 +14,8 @@
     ├── GatewayBusyError                503   overloaded        (retry_after seconds; every host at capacity)
     │   ├── QueueFullError              the gateway's queue holds QUEUE_MAX requests already
     │   └── QueueTimeoutError           waited QUEUE_TIMEOUT_SECONDS without a free host
+    ├── DependencyUnavailableError      503   overloaded        (database away; retry_after seconds)
+    ├── ShuttingDownError               503   overloaded        (ended by the shutdown grace)
     └── UpstreamError                   502   upstream          (Ollama answered with an error)
         ├── UpstreamStatusError         Ollama's own status (4xx kept, 5xx → 502)
         ├── UpstreamStreamError         an {"error": ...} line inside a 200 stream
@@ -146,6 +148,17 @@ class GatewayBusyError(GatewayError):
         self.retry_after = max(1, retry_after)
 
 
+class DependencyUnavailableError(GatewayError):
+    """A service the request needs (the database) is away right now; retry after `retry_after` seconds."""
+
+    status = 503
+    kind: ClassVar[ErrorKind] = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int = 2, code: str | None = "dependency_unavailable") -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 class QueueFullError(GatewayBusyError):
     """The gateway's queue already holds as many waiting requests as it may."""
 
@@ -160,6 +173,23 @@ class QueueTimeoutError(GatewayBusyError):
 
     def __init__(self, message: str = "the gateway is busy: no host was free in time", *, retry_after: int = 1) -> None:
         super().__init__(message, retry_after=retry_after, code="queue_timeout")
+
+
+class ShuttingDownError(GatewayError):
+    """The gateway is shutting down and ended this request after the grace period."""
+
+    status = 503
+    kind: ClassVar[ErrorKind] = "overloaded"
+
+    def __init__(self, message: str = "gateway shutting down") -> None:
+        super().__init__(message, code="shutting_down")
+        self.retry_after = 1
+
+
+def retry_after(error: GatewayError) -> int | None:
+    """Seconds a client should wait before retrying, for errors that say so (rate limits, outages)."""
+    value = getattr(error, "retry_after", None)
+    return value if isinstance(value, int) else None
 
 
 class UpstreamError(GatewayError):

@@ -76,6 +76,20 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     session_secret: SecretStr | None = None
 
+    # Hardening (issue #14): HTTP limits per process, bounded shutdown, usage durability
+    http_max_header_bytes: int = 64 * 1024
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 60.0
+    http_max_connections: int = 2048
+    http_keepalive_timeout: float = 5.0
+    shutdown_grace_seconds: float = 30.0
+    usage_durability: Literal["batch", "sync"] = "batch"
+    limiter_degraded_seconds: float = 60.0
+    auth_stale_seconds: float = 300.0
+    sqlite_busy_timeout_ms: int = 10_000
+    redis_max_connections: int = 100
+    task_store_max_docs: int = 100_000
+
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     # Operations (issue #11): log format, metrics, CORS, auth mode, cross-process change propagation

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ollama_gateway.errors import DependencyUnavailableError
 from ollama_gateway.storage import CatalogEntry, Storage, UsageRecord, open_storage
 from ollama_gateway.storage.schema import current_revision
 
@@ -54,5 +55,5 @@ async def test_open_without_migrating_leaves_the_schema_alone(storage_url: str) 
 
 
 async def test_a_failed_open_releases_the_engine() -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(DependencyUnavailableError):  # a refused connect is mapped once, at the storage boundary
         await open_storage("postgresql://nobody@127.0.0.1:1/none")

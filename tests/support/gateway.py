@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import uvicorn
 
 from ollama_gateway.app import create_app
 from ollama_gateway.service.runtime import Gateway
+from ollama_gateway.serving import GracefulServer, build_config
 from ollama_gateway.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -31,8 +31,8 @@ class GatewayServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
-        self._server = uvicorn.Server(config)
+        config = build_config(self.app, settings, log_level="warning")
+        self._server = GracefulServer(config, settings.shutdown_grace_seconds)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="gateway-server", daemon=True)
         self._error: BaseException | None = None
@@ -105,6 +105,7 @@ def gateway_settings(tmp_path: Path, ollama_url: str, **overrides: Any) -> Setti
         "usage_flush_seconds": 0.2,
         "heartbeat_sec": 10.0,
         "ping_interval_sec": 10.0,
+        "shutdown_grace_seconds": 5.0,  # a test that leaves a stream open must not hold up stop() for long
         "redis_url": None,
         "redis_host": None,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -155,3 +156,21 @@ def _doc(task_id: str) -> TaskDocument:
 
 async def _async(value: float) -> float:
     return value
+
+
+async def test_a_burst_after_a_restart_waits_for_pooled_connections_instead_of_tripping_the_breaker(
+    redis_server_factory: Callable[[], RedisServer], registry: CollectorRegistry
+) -> None:
+    server = redis_server_factory()
+    store = RedisTaskStore.from_url(server.url(), timeout=0.5, retry_after=5.0, registry=registry, max_connections=4)
+    try:
+        assert await store.put(_doc("warm"), 60, "k")
+        server.stop()
+        server.start()  # every pooled connection is now broken
+        written = await asyncio.gather(*(store.put(_doc(f"burst-{i}"), 60, "k") for i in range(200)))
+        assert all(written)
+        assert store.healthy
+        assert errors_counted(registry, "put") == 0
+        assert (await store.get("burst-199")) is not None
+    finally:
+        await store.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import tracemalloc
+
 import pytest
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
@@ -186,3 +189,21 @@ async def test_open_task_store_picks_the_backend(redis_url: str) -> None:
         await redis_backed.close()
     with pytest.raises(ValueError, match="no Redis"):
         RedisTaskStore.from_settings(Settings(redis_url=None, redis_host=None))
+
+
+def test_the_embedded_store_keeps_documents_compactly() -> None:
+    store = MemoryTaskStore(max_docs=10_000)
+
+    async def fill(count: int) -> None:
+        for i in range(count):
+            await store.put(doc(f"compact-{i:05d}", "SUCCESS", model="llama3.2", path="/v1/chat/completions"), 60, "k")
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        asyncio.run(fill(2000))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # ~400 bytes of JSON plus the entry and the indexes; orjson's own output would hold ~4 KiB per document.
+    assert grown / 2000 < 1500

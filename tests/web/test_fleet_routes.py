@@ -279,3 +279,19 @@ async def test_metrics_show_each_host_and_the_queue(scripted_gateway: ScriptedFa
         assert "gateway_failovers_total 1.0" in text
         assert "gateway_queue_length 0.0" in text
         assert "gateway_queue_wait_seconds_count 4.0" in text
+
+
+async def test_a_queued_stream_commits_to_nothing_until_a_host_has_it(scripted_gateway: ScriptedFactory) -> None:
+    async with scripted_gateway(
+        {A: ["m:latest"]}, ollama_max_concurrent=1, queue_timeout_seconds=0.05, ping_interval_sec=0.01
+    ) as gw:
+        secret = await gw.key()
+        hold = asyncio.Event()
+        gw.host(0).script(Script(events=[TextDelta("x"), Finished("stop", Usage(1, 1))], hold=hold))
+        first = asyncio.create_task(gw.client.post("/v1/chat/completions", json=chat("m"), headers=auth(secret)))
+        await _until(lambda: _running(gw), "the only slot to be taken")
+        # Its grace (0.01 s) is far shorter than the queue wait: still a 503, not a 200 stream with an error frame.
+        late = await gw.client.post("/v1/chat/completions", json=chat("m", stream=True), headers=auth(secret))
+        assert late.status_code == 503 and late.json()["error"]["code"] == "queue_timeout"
+        hold.set()
+        assert (await first).status_code == 200

@@ -40,26 +40,29 @@ def cli(create_db: bool) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the gateway."""
-    import uvicorn
-
     settings = settings_or_exit()
+    if workers > 1 and settings.redis_connection_url() is None:
+        # Each worker would hold its own embedded store, and a status poll landing on another worker 404s.
+        raise click.UsageError(
+            f"--workers {workers} needs a shared task status store: the embedded store lives inside one process, "
+            "so task status would be lost between workers. Set REDIS_URL (or REDIS_HOST), or run one worker."
+        )
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1")
     if host:
         os.environ["HOST"] = host
     if port:
         os.environ["PORT"] = str(port)
     configure_logging(settings.log_format, settings.log_level, server=True)
-    uvicorn.run(
-        "ollama_gateway.app:create_app",
-        factory=True,
+    from ollama_gateway.app import create_app
+    from ollama_gateway.serving import serve as run_server
+
+    run_server(
+        settings,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        loop="auto",
-        http="auto",
-        log_level=settings.log_level,
-        log_config=None,  # configured above: text or JSON (LOG_FORMAT), the same as the gateway's own lines
-        access_log=False,
-        lifespan="on",
+        app_factory=lambda: create_app(settings),
     )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ollama_gateway.errors import AuthenticationError
+from ollama_gateway.errors import AuthenticationError, DependencyUnavailableError
 from ollama_gateway.storage.keys import KeyRecord, KeyStore
+
+log = logging.getLogger(__name__)
 
 ANONYMOUS_KEY_ID = "anonymous"
 
@@ -39,14 +42,18 @@ class KeyAuthenticator:
         store: KeyStore,
         *,
         cache_seconds: float = 5.0,
+        stale_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         anonymous: KeyRecord | None = None,
     ):
         self._store = store
         self.anonymous = anonymous
         self._cache_seconds = cache_seconds
+        # While the database is away, a key verified within this long is still served from the cache.
+        self._stale_seconds = stale_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, KeyRecord]] = {}
+        self._serving_stale = False
 
     async def authenticate(self, secret: str | None) -> KeyRecord:
         """The key for `secret`; revoked, expired and unknown keys are all a 401 (with AUTH=off: anonymous)."""
@@ -60,14 +67,7 @@ class KeyAuthenticator:
         if cached is not None and cached[0] > now:
             record = cached[1]
         else:
-            found = await self._store.verify(secret)
-            if found is None:
-                self._cache.pop(digest, None)
-                raise AuthenticationError("invalid API key")
-            record = found
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (now + self._cache_seconds, record)
+            record = await self._verify(secret, digest, now, cached)
         if record.revoked:
             raise AuthenticationError("API key has been revoked")
         if record.expired(datetime.now(UTC)):
@@ -77,6 +77,28 @@ class KeyAuthenticator:
     async def clear(self) -> None:
         """Drop every cached key (a key changed in another process)."""
         self._cache.clear()
+
+    async def _verify(self, secret: str, digest: str, now: float, cached: tuple[float, KeyRecord] | None) -> KeyRecord:
+        try:
+            found = await self._store.verify(secret)
+        except DependencyUnavailableError:
+            # Cached until `expiry`: still served (without renewing the entry) until expiry + stale_seconds.
+            if cached is None or cached[0] + self._stale_seconds <= now:
+                raise
+            if not self._serving_stale:
+                self._serving_stale = True
+                log.warning("database unavailable: serving keys from the authentication cache")
+            return cached[1]
+        if self._serving_stale:
+            self._serving_stale = False
+            log.warning("database reachable again: keys are verified against it")
+        if found is None:
+            self._cache.pop(digest, None)
+            raise AuthenticationError("invalid API key")
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (now + self._cache_seconds, found)
+        return found
 
     def forget(self, key_id: str | None = None) -> None:
         """Drop cached entries (all, or one key's) after a change made in this process."""

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from prometheus_client import REGISTRY, CollectorRegistry, Counter
+
+from ollama_gateway.errors import DependencyUnavailableError
 from ollama_gateway.policy.limits import (
     WINDOW_SECONDS,
     check_budget,
@@ -28,6 +32,23 @@ log = logging.getLogger(__name__)
 K = TypeVar("K")
 
 DEFAULT_PRUNE_SECONDS = 300.0
+DEFAULT_DEGRADED_SECONDS = 60.0
+
+_DEGRADED: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
+
+
+def degraded_counter(registry: CollectorRegistry | None = None) -> Counter:
+    """`gateway_limiter_degraded_total`: requests admitted on this process's own counts (database away)."""
+    target = REGISTRY if registry is None else registry
+    counter = _DEGRADED.get(target)
+    if counter is None:
+        counter = Counter(
+            "gateway_limiter_degraded_total",
+            "Requests whose key limits were checked on this process's own counts because the database was away.",
+            registry=target,
+        )
+        _DEGRADED[target] = counter
+    return counter
 
 
 class KeyLimiter:
@@ -37,6 +58,11 @@ class KeyLimiter:
     exactly `rpm` requests per window between them. Tokens are only known when a request ends; `charge` queues
     them and a background task owned by the limiter writes them, batched per key and window. Until written,
     queued tokens still count against this process's own checks.
+
+    While the database is away the limiter degrades, for at most `degraded_seconds`, to this process's own
+    share: the last rpm count it saw plus the requests it admitted since, its unwritten tokens, and the cached
+    key's budget. Each process then enforces the limits alone (N processes may admit up to N times the rpm);
+    past the bound, requests with limits get a 503 until the database answers again.
     """
 
     def __init__(
@@ -46,6 +72,8 @@ class KeyLimiter:
         *,
         clock: Callable[[], float] = time.time,
         prune_seconds: float = DEFAULT_PRUNE_SECONDS,
+        degraded_seconds: float = DEFAULT_DEGRADED_SECONDS,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self._counters = counters
         self._keys = keys
@@ -57,6 +85,11 @@ class KeyLimiter:
         self._unwritten_tpm: dict[tuple[str, int], int] = defaultdict(int)
         self._unwritten_used: dict[str, int] = defaultdict(int)
         self._closed = False
+        self._degraded_seconds = degraded_seconds
+        self._degraded_since: float | None = None
+        self._degraded = degraded_counter(registry)
+        # key id → (window, requests): the last shared rpm count seen, then this process's own hits on top.
+        self._rpm_seen: dict[str, tuple[int, int]] = {}
 
     @property
     def pending_tokens(self) -> int:
@@ -70,6 +103,21 @@ class KeyLimiter:
         now = self._clock()
         window = window_start(now)
         self._maybe_prune(now)
+        try:
+            await self._admit_shared(key, now, window)
+        except DependencyUnavailableError:
+            self._admit_locally(key, now, window)
+            return
+        if self._degraded_since is not None:
+            self._degraded_since = None
+            log.warning("key limiter: database reachable again; limits are shared again")
+
+    @property
+    def degraded(self) -> bool:
+        """True while limits are enforced on this process's own counts."""
+        return self._degraded_since is not None
+
+    async def _admit_shared(self, key: KeyRecord, now: float, window: int) -> None:
         if key.token_budget is not None:
             # The cached key record may be seconds old; the budget is checked against the shared total.
             unwritten_used = self._unwritten_used.get(key.id, 0)  # read before the await, as for tpm below
@@ -82,7 +130,31 @@ class KeyLimiter:
             spent = await self._counters.get(tpm_bucket(key.id), window)
             check_tokens(spent + unwritten, key.tpm, now)
         if key.rpm is not None:
-            check_requests(await self._counters.hit(rpm_bucket(key.id), window), key.rpm, now)
+            count = await self._counters.hit(rpm_bucket(key.id), window)
+            self._rpm_seen[key.id] = (window, count)
+            check_requests(count, key.rpm, now)
+
+    def _admit_locally(self, key: KeyRecord, now: float, window: int) -> None:
+        if self._degraded_since is None:
+            self._degraded_since = now
+            log.warning(
+                "key limiter: database unavailable; enforcing limits on this process's own counts for up to %.0fs",
+                self._degraded_seconds,
+            )
+        if now - self._degraded_since >= self._degraded_seconds:
+            raise DependencyUnavailableError(
+                "the database is unavailable and this key's limits cannot be checked; retry shortly"
+            )
+        self._degraded.inc()
+        if key.token_budget is not None:
+            check_budget(key.tokens_used + self._unwritten_used.get(key.id, 0), key.token_budget)
+        if key.tpm is not None:
+            check_tokens(self._unwritten_tpm.get((key.id, window), 0), key.tpm, now)
+        if key.rpm is not None:
+            seen_window, seen = self._rpm_seen.get(key.id, (window, 0))
+            count = (seen if seen_window == window else 0) + 1
+            self._rpm_seen[key.id] = (window, count)
+            check_requests(count, key.rpm, now)
 
     def charge(self, key_id: str, tokens: int) -> None:
         """Add `tokens` to the key's current tpm window and its running total, written in the background."""

@@ -20,7 +20,7 @@ from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
 from ollama_gateway.tasks import open_task_store
 from ollama_gateway.tasks.store import TaskStore, store_error_counter
-from ollama_gateway.tasks.tracker import TaskTracker
+from ollama_gateway.tasks.tracker import SHUTDOWN_REASON, TaskTracker
 from ollama_gateway.upstream.fleet import Fleet
 from ollama_gateway.upstream.images import ImageFetcher
 from ollama_gateway.upstream.port import HostFactory
@@ -48,11 +48,12 @@ class Gateway:
     observer: RequestObserver
     changes: ChangeWatcher
     retention: asyncio.Task[None] | None = None
+    shutting_down: bool = False
 
     @classmethod
     async def open(cls, settings: Settings, host_factory: HostFactory | None = None) -> Gateway:
         """Open storage (migrating it), the upstream pool, the task store, and load the model catalog."""
-        storage = await open_storage(settings.sqlalchemy_url)
+        storage = await open_storage(settings.sqlalchemy_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         upstream = Fleet(await wanted_hosts(settings, storage), settings, host_factory)
         await upstream.start()
         images = ImageFetcher(
@@ -79,12 +80,16 @@ class Gateway:
             upstream=upstream,
             images=images,
             storage=storage,
-            auth=KeyAuthenticator(storage.keys, anonymous=None if settings.auth_enabled else anonymous_key()),
+            auth=KeyAuthenticator(
+                storage.keys,
+                stale_seconds=settings.auth_stale_seconds,
+                anonymous=None if settings.auth_enabled else anonymous_key(),
+            ),
             catalog=catalog,
             usage=usage,
             task_store=task_store,
             tracker=tracker,
-            limiter=KeyLimiter(storage.counters, storage.keys),
+            limiter=KeyLimiter(storage.counters, storage.keys, degraded_seconds=settings.limiter_degraded_seconds),
             metrics=metrics,
             observer=RequestObserver(metrics),
             changes=ChangeWatcher(
@@ -105,6 +110,20 @@ class Gateway:
         await catalog.start()
         await gateway.changes.start()
         return gateway
+
+    async def settle_usage(self) -> None:
+        """With USAGE_DURABILITY=sync, write the buffered usage rows before the response completes."""
+        if self.settings.usage_durability != "sync":
+            return
+        try:
+            await self.usage.flush()
+        except Exception:  # kept buffered and retried by the writer; the response itself has succeeded
+            log.exception("synchronous usage write failed; %d rows kept for the next flush", self.usage.pending)
+
+    def end_inflight(self) -> int:
+        """The shutdown grace is over: end every request still running (FAILED "gateway shutting down")."""
+        self.shutting_down = True
+        return self.tracker.cancel_all(SHUTDOWN_REASON)
 
     async def close(self) -> None:
         """Finish in-flight bookkeeping (task states, usage rows), then release every connection."""

@@ -9,15 +9,52 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from ollama_gateway.errors import DependencyUnavailableError
 from ollama_gateway.settings import to_async_url
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def _map_outage(context: ExceptionContext) -> None:
+    """The one place database outages become a typed error: DependencyUnavailableError (503 + Retry-After).
+
+    Unreachable servers, dropped connections and locks held past the busy timeout are outages; constraint
+    violations and bad SQL are not, and keep their own exception (a bug is a 500, not a retry).
+    """
+    error = context.sqlalchemy_exception
+    original = context.original_exception
+    outage = context.is_disconnect or isinstance(error, OperationalError | InterfaceError)
+    outage = outage or isinstance(original, OSError | ConnectionError | TimeoutError)
+    if outage:
+        raise _unavailable(original)
+
+
+def _connect_mapped(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open the DBAPI connection ourselves: a refused connect (a bare OSError from asyncpg) is an outage too."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(original: BaseException) -> DependencyUnavailableError:
+    log.warning("database unavailable: %s: %s", type(original).__name__, original)
+    return DependencyUnavailableError(
+        "the database is unavailable; retry shortly", retry_after=DATABASE_RETRY_AFTER_SECONDS
+    )
+
+
+def _watch_outages(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine, "handle_error", _map_outage)
+    event.listen(engine.sync_engine, "do_connect", _connect_mapped)
 
 
 def _is_memory(url: URL) -> bool:
@@ -32,12 +69,19 @@ def _prepare_sqlite_path(url: URL) -> None:
     Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect_hook(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        _on_sqlite_connect(dbapi_connection, busy_timeout_ms)
+
+    return on_connect
+
+
+def _on_sqlite_connect(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     # WAL lets readers run alongside the single writer; the busy timeout makes concurrent writers
     # (other connections, other processes) wait for the lock instead of failing at once.
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
@@ -48,17 +92,21 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An async engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` (plain URLs are converted)."""
     parsed = make_url(to_async_url(url))
     backend = parsed.get_backend_name()
+    busy_timeout_ms = int(options.pop("busy_timeout_ms", SQLITE_BUSY_TIMEOUT_MS))
     if backend == "sqlite":
         _prepare_sqlite_path(parsed)
         if _is_memory(parsed):
             # Each new connection to :memory: would be a new, empty database: share one.
             options.setdefault("poolclass", StaticPool)
         engine = create_async_engine(parsed, **options)
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect_hook(busy_timeout_ms))
+        _watch_outages(engine)
         return engine
     if backend == "postgresql":
         options.setdefault("pool_pre_ping", True)
-        return create_async_engine(parsed, **options)
+        engine = create_async_engine(parsed, **options)
+        _watch_outages(engine)
+        return engine
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 
 

@@ -43,5 +43,5 @@ __all__ = [
 def open_task_store(settings: Settings, *, registry: CollectorRegistry | None = None) -> TaskStore:
     """Redis when REDIS_URL/REDIS_HOST is set (connecting lazily, so startup never needs Redis), else embedded."""
     if settings.redis_connection_url() is None:
-        return MemoryTaskStore()
+        return MemoryTaskStore(max_docs=settings.task_store_max_docs)
     return RedisTaskStore.from_settings(settings, registry=registry)

@@ -41,7 +41,10 @@ class MemoryTaskStore:
         """Store `doc` for `ttl` seconds under `owner`, evicting the oldest documents past the size bound."""
         task_id = doc["task_id"]
         self._drop(task_id)
-        self._docs[task_id] = _Entry(encode_document(with_owner(doc, owner)), owner, self._clock() + ttl)
+        # A copy: orjson's output keeps its ~4 KiB working buffer alive for ~400 bytes of JSON, which at
+        # 100,000 documents is ~400 MiB instead of ~40 MiB.
+        raw = bytes(memoryview(encode_document(with_owner(doc, owner))))
+        self._docs[task_id] = _Entry(raw, owner, self._clock() + ttl)
         self._by_owner.setdefault(owner, OrderedDict())[task_id] = None
         while len(self._docs) > self._max_docs:
             self._drop(next(iter(self._docs)))

@@ -38,6 +38,7 @@ INDEX_ALL: Final = "ts:ollama-index:all"
 INDEX_OWNER_PREFIX: Final = "ts:ollama-index:key:"
 DEFAULT_INDEX_MAX: Final = 100_000
 DEFAULT_RETRY_AFTER: Final = 1.0
+DEFAULT_MAX_CONNECTIONS: Final = 100
 _LIST_PAGES_MAX: Final = 4
 _RETRYABLE: Final = (RedisError, OSError, TimeoutError)
 
@@ -64,8 +65,13 @@ class RedisTaskStore:
         op_timeout: float = 1.0,
         retry_after: float = DEFAULT_RETRY_AFTER,
         registry: CollectorRegistry | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self._client = client
+        # One slot per pooled connection: a burst (say, every request after a Redis restart) waits for a
+        # connection within its own deadline instead of overflowing the pool, which redis-py reports as a
+        # connection error and which would trip the breaker although Redis is fine.
+        self._slots = asyncio.Semaphore(max(1, max_connections))
         self._index_ttl = index_ttl
         self._index_max = max(1, index_max)
         self._op_timeout = op_timeout
@@ -84,10 +90,12 @@ class RedisTaskStore:
         index_ttl: int = 86_400,
         retry_after: float = DEFAULT_RETRY_AFTER,
         registry: CollectorRegistry | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> RedisTaskStore:
         """A store on a lazily connecting client: the gateway starts and serves even if Redis is down."""
         client: Redis[bytes] = Redis.from_url(
             url,
+            max_connections=max(1, max_connections),
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             # One immediate retry on a broken connection (a pooled socket from before a Redis restart),
@@ -96,7 +104,12 @@ class RedisTaskStore:
             health_check_interval=0,
         )
         return cls(
-            client, index_ttl=index_ttl, op_timeout=2 * timeout + 0.1, retry_after=retry_after, registry=registry
+            client,
+            index_ttl=index_ttl,
+            op_timeout=2 * timeout + 0.1,
+            retry_after=retry_after,
+            registry=registry,
+            max_connections=max_connections,
         )
 
     @classmethod
@@ -105,7 +118,13 @@ class RedisTaskStore:
         url = settings.redis_connection_url()
         if url is None:
             raise ValueError("no Redis configured (REDIS_URL or REDIS_HOST)")
-        return cls.from_url(url, timeout=settings.redis_timeout, index_ttl=settings.ttl_done, registry=registry)
+        return cls.from_url(
+            url,
+            timeout=settings.redis_timeout,
+            index_ttl=settings.ttl_done,
+            registry=registry,
+            max_connections=settings.redis_max_connections,
+        )
 
     @property
     def healthy(self) -> bool:
@@ -196,13 +215,20 @@ class RedisTaskStore:
         return run
 
     async def _call(self, op: str, action: Callable[[], Awaitable[T]]) -> T:
-        """Run one Redis operation under a hard deadline, feeding the circuit breaker."""
+        """Run one Redis operation under a hard deadline (waiting for a pooled connection included).
+
+        Only a failure while talking to Redis feeds the circuit breaker; a deadline spent waiting for a free
+        connection is this process being busy, and only this operation fails.
+        """
+        talking = False
         try:
-            async with asyncio.timeout(self._op_timeout):
+            async with asyncio.timeout(self._op_timeout), self._slots:
+                talking = True
                 result = await action()
         except _RETRYABLE as exc:
             self._errors.labels("redis", op).inc()
-            self._trip(exc)
+            if talking:
+                self._trip(exc)
             raise TaskStoreUnavailableError() from exc
         if self._down:
             self._down = False

@@ -207,6 +207,21 @@ class TaskTracker:
             log.exception("task %s: cancel callback failed", task_id)
         return True
 
+    def cancel_all(self, reason: str = SHUTDOWN_REASON) -> int:
+        """Record FAILED `reason` for every request running here and cancel it; returns how many were cancelled."""
+        cancelled = 0
+        for handle in list(self._active.values()):
+            cancel = handle._cancel
+            handle.fail(reason)
+            if cancel is None:
+                continue
+            try:
+                cancel()
+            except Exception:
+                log.exception("task %s: cancel callback failed", handle.task_id)
+            cancelled += 1
+        return cancelled
+
     async def flush(self) -> None:
         """Wait until every status write queued so far has been attempted (including bounded final retries)."""
         # One snapshot: a writer drains everything queued for its task id, and running heartbeats would

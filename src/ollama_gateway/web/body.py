@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from ollama_gateway.errors import InvalidRequestError, PayloadTooLargeError
+from ollama_gateway.errors import CancelledError, InvalidRequestError, PayloadTooLargeError
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
@@ -17,11 +17,14 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone mid-body, or cut off by the server's body read timeout (408)
+        raise CancelledError("client disconnected while sending the body") from None
     return b"".join(chunks)
 
 

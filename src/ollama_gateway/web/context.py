@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ollama_gateway.core.messages import Message
-from ollama_gateway.errors import CancelledError, GatewayError, InternalError
+from ollama_gateway.errors import CancelledError, GatewayError, InternalError, ShuttingDownError, retry_after
 from ollama_gateway.service.access import Outcome
 from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.service.runtime import Gateway
@@ -54,6 +54,7 @@ class RequestContext:
     key: KeyRecord | None = None
     exchange: Exchange | None = None
     cancel_requested: bool = False
+    dispatched: asyncio.Event | None = None  # set once a host has the request (it left the queue)
     extensions: dict[str, Any] = field(default_factory=dict)
 
     async def authenticate(self) -> KeyRecord:
@@ -144,14 +145,24 @@ class RequestContext:
 
     def placement(self, model: str, messages: Sequence[Message] = ()) -> Placement:
         """Where the fleet may send this request: fair-queued by key, kept with its conversation, tracked."""
-        exchange = self.exchange
-        assert exchange is not None, "begin() the exchange before placing the request"
+        assert self.exchange is not None, "begin() the exchange before placing the request"
+        self.dispatched = asyncio.Event()
         return Placement(
             owner=self.key.id if self.key is not None else "",
             affinity=conversation_key(model, messages) if messages else None,
-            on_queued=exchange.queued,
-            on_dispatched=exchange.forwarding,
+            on_queued=self.exchange.queued,
+            on_dispatched=self._dispatched,
         )
+
+    def cancel_error(self) -> GatewayError:
+        """How a cancelled request is reported: the gateway's shutdown, or a cancel through the task API."""
+        return ShuttingDownError() if self.gateway.shutting_down else CancelledError("cancelled")
+
+    def _dispatched(self) -> None:
+        if self.exchange is not None:
+            self.exchange.forwarding()
+        if self.dispatched is not None:
+            self.dispatched.set()
 
     def _cancel(self, task: asyncio.Task[Any]) -> None:
         self.cancel_requested = True
@@ -193,7 +204,9 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
             try:
                 response = await handler(ctx)
             except GatewayError as error:
-                return _failed(surface, ctx, error)
+                failed = _failed(surface, ctx, error)
+                await gateway.settle_usage()
+                return failed
             except asyncio.CancelledError:
                 if not ctx.cancel_requested:
                     gone = CancelledError("client disconnected")
@@ -204,13 +217,15 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
                 current = asyncio.current_task()
                 if current is not None:
                     current.uncancel()
-                return _failed(surface, ctx, CancelledError("cancelled"))
+                return _failed(surface, ctx, ctx.cancel_error())
             except Exception as exc:
                 log.exception("unhandled error in %s", name)
                 return _failed(surface, ctx, InternalError(f"internal error: {type(exc).__name__}"))
             ctx.observe_plain(response.status_code)
             for header, value in ctx.headers.items():
                 response.headers.setdefault(header, value)
+            if ctx.exchange is not None and ctx.exchange.finished:
+                await gateway.settle_usage()  # streams settle when they end (EventStreamResponse.settle)
             return response
 
         return run
@@ -227,12 +242,12 @@ def _failed(surface: Surface, ctx: RequestContext, error: GatewayError) -> Respo
 
 
 def error_response(surface: Surface, error: GatewayError, headers: Mapping[str, str]) -> Response:
-    """The error in the surface's own shape, with Retry-After on any error that says when to retry."""
+    """The error in the surface's own shape, with Retry-After on rate limits and outages."""
     status, body = surface.error_body(error)
     extra = dict(headers)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        extra["Retry-After"] = str(retry_after)
+    wait = retry_after(error)
+    if wait is not None:
+        extra["Retry-After"] = str(wait)
     return json_response(body, status, extra)
 
 

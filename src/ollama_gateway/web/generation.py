@@ -14,7 +14,7 @@ from ollama_gateway.policy.overrides import merge_controls
 from ollama_gateway.protocols.base import StreamEncoder
 from ollama_gateway.service.catalog import ResolvedModel
 from ollama_gateway.web.context import RequestContext, json_response
-from ollama_gateway.web.streaming import EventStreamResponse, prefetch
+from ollama_gateway.web.streaming import EventStreamResponse, prefetch, until_disconnect
 
 
 async def start(
@@ -51,7 +51,7 @@ async def respond(
     observed = exchange.observe(events)
     if stream:
         grace = min(FIRST_CHUNK_GRACE_SECONDS, ctx.gateway.settings.ping_interval_sec)
-        started = await prefetch(observed, grace)
+        started = await until_disconnect(ctx.request.receive, prefetch(observed, grace, ctx.dispatched))
         return EventStreamResponse(
             started,
             encoder(),
@@ -59,7 +59,9 @@ async def respond(
             on_outcome=exchange.finish,
             idle_seconds=ctx.gateway.settings.ping_interval_sec,
             cancel_requested=lambda: ctx.cancel_requested,
+            cancel_error=ctx.cancel_error,
+            settle=ctx.gateway.settle_usage,
         )
-    result = await afold(observed)
+    result = await until_disconnect(ctx.request.receive, afold(observed))
     exchange.finish(None)
     return json_response(body(result), headers=ctx.headers)

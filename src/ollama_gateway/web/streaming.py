@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -17,6 +17,8 @@ from ollama_gateway.errors import CancelledError, GatewayError, InternalError
 from ollama_gateway.protocols.base import StreamEncoder
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Outcome = Callable[[GatewayError | None], None]
 
@@ -37,6 +39,8 @@ class EventStreamResponse(Response):
         on_outcome: Outcome,
         idle_seconds: float | None = None,
         cancel_requested: Callable[[], bool] = lambda: False,
+        cancel_error: Callable[[], GatewayError] = lambda: CancelledError("cancelled"),
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         # Response's own __init__ would render a body; this response writes frames as they come.
         self.status_code = 200
@@ -50,6 +54,8 @@ class EventStreamResponse(Response):
         self.on_outcome = on_outcome
         self.idle_seconds = idle_seconds
         self.cancel_requested = cancel_requested
+        self.cancel_error = cancel_error
+        self.settle = settle
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
         self._gone = asyncio.Event()
@@ -91,7 +97,7 @@ class EventStreamResponse(Response):
             outcome = error
             await self._write(send, self.encoder.on_error(error))
         except asyncio.CancelledError:
-            outcome = CancelledError("client disconnected" if self._disconnected else "cancelled")
+            outcome = CancelledError("client disconnected") if self._disconnected else self.cancel_error()
             if not self._disconnected and self.cancel_requested():
                 with contextlib.suppress(OSError):
                     await send(
@@ -105,6 +111,8 @@ class EventStreamResponse(Response):
         finally:
             await _close(self.events)
             self.on_outcome(outcome)
+        if self.settle is not None:
+            await self.settle()  # the response ends only once its usage row is written (USAGE_DURABILITY=sync)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _write(self, send: Send, frame: bytes) -> None:
@@ -124,14 +132,43 @@ class EventStreamResponse(Response):
                 await self._write(send, self.encoder.on_idle())
 
 
-async def watch_disconnect(receive: Receive, main: asyncio.Task[Any], disconnected: asyncio.Event) -> None:
-    """Cancel `main` when the client disconnects (the request body has already been read)."""
+async def watch_disconnect(
+    receive: Receive, main: asyncio.Task[Any], disconnected: asyncio.Event, armed: Callable[[], bool] = lambda: True
+) -> None:
+    """Cancel `main` when the client disconnects (the request body has already been read), while `armed()`."""
     while True:
         message: Message = await receive()
         if message["type"] == "http.disconnect":
             disconnected.set()
-            main.cancel()
+            if armed():
+                main.cancel()
             return
+
+
+async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
+    """Await `work` while watching the client: a disconnect cancels it and raises CancelledError (499).
+
+    For non-streaming responses, which otherwise notice a gone client only when writing the answer.
+    """
+    main = asyncio.current_task()
+    assert main is not None
+    gone = asyncio.Event()
+    waiting = True
+    watcher = asyncio.create_task(watch_disconnect(receive, main, gone, lambda: waiting))
+    try:
+        result = await work
+        waiting = False  # set synchronously after `work`, so the watcher cannot cancel what comes next
+        return result
+    except asyncio.CancelledError:
+        waiting = False
+        if not gone.is_set():
+            raise
+        main.uncancel()
+        raise CancelledError("client disconnected") from None
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def _close(events: AsyncIterator[Event]) -> None:
@@ -139,14 +176,24 @@ async def _close(events: AsyncIterator[Event]) -> None:
         await close_stream(events)
 
 
-async def prefetch(events: AsyncIterator[Event], grace_seconds: float) -> AsyncIterator[Event]:
+async def prefetch(
+    events: AsyncIterator[Event], grace_seconds: float, dispatched: asyncio.Event | None = None
+) -> AsyncIterator[Event]:
     """Wait up to `grace_seconds` for the first event so early upstream errors raise here, as HTTP errors.
 
     A model that is still silent after the grace period (a long prompt evaluation) gets its stream
     started anyway, so keep-alive frames and task heartbeats can flow; later errors become error frames.
+    The grace starts once a host has the request (`dispatched`): a request waiting in the gateway's queue
+    commits to nothing, so a full queue or a queue timeout is still a plain 503.
     """
     first: asyncio.Future[Event] = asyncio.ensure_future(anext(events))
     try:
+        if dispatched is not None and not dispatched.is_set():
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(dispatched.wait())
+            try:
+                await asyncio.wait({first, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
         await asyncio.wait({first}, timeout=grace_seconds)
     except asyncio.CancelledError:
         first.cancel()

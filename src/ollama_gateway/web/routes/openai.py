@@ -16,6 +16,7 @@ from ollama_gateway.service.pipeline import chat_events, embed, generate_events,
 from ollama_gateway.storage.models import ModelRecord
 from ollama_gateway.web.context import RequestContext, Surface, endpoint, json_response
 from ollama_gateway.web.generation import respond, start
+from ollama_gateway.web.streaming import until_disconnect
 
 OPENAI = Surface("openai", error_body)
 
@@ -113,7 +114,10 @@ async def embeddings(ctx: RequestContext) -> Response:
     exchange = ctx.exchange
     assert exchange is not None
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)
-    result = await embed(ctx.gateway.upstream, request, time_limit=time_limit, placement=ctx.placement(request.model))
+    placement = ctx.placement(request.model)
+    result = await until_disconnect(
+        ctx.request.receive, embed(ctx.gateway.upstream, request, time_limit=time_limit, placement=placement)
+    )
     exchange.usage = result.usage
     exchange.finish(None)
     return json_response(oa_encode.encode_embeddings(result, resolved.requested, options.encoding_format))
