@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     session_secret: SecretStr | None = None
 
+    # Admin area (issue #13/#14): proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; empty:
+    # none), how often keys' "last used" is written, and the login throttle's limits.
+    trusted_proxies: str = ""
+    last_used_flush_seconds: float = 10.0
+    login_attempts_per_address: int = 5
+    login_attempts_global: int = 100
+    login_window_seconds: int = 900
+
     log_level: str = "info"
 
     @field_validator("ollama_url")

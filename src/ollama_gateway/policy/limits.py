@@ -7,6 +7,7 @@ that shares the counters agrees on which window a moment belongs to without talk
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ollama_gateway.errors import RateLimitError
@@ -103,3 +104,36 @@ def check_budget(tokens_used: int, token_budget: int | None) -> None:
             retry_after=BUDGET_RETRY_AFTER,
             code=BUDGET_CODE,
         )
+
+
+def budget_period_start(period: str | None, now: datetime) -> datetime | None:
+    """The start (UTC midnight; Monday for weekly, the 1st for monthly) of the budget period `now` falls in."""
+    if period is None:
+        return None
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "daily":
+        return day
+    if period == "weekly":
+        return day - timedelta(days=day.weekday())
+    if period == "monthly":
+        return day.replace(day=1)
+    raise ValueError(f"unknown budget period {period!r}")
+
+
+def next_budget_period(period: str, start: datetime) -> datetime:
+    """When the budget period beginning at `start` ends."""
+    if period == "daily":
+        return start + timedelta(days=1)
+    if period == "weekly":
+        return start + timedelta(days=7)
+    if period == "monthly":
+        return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    raise ValueError(f"unknown budget period {period!r}")
+
+
+def period_tokens_used(tokens_used: int, period: str | None, started: datetime | None, now: datetime) -> int:
+    """Tokens counted against the budget now: the stored total, or 0 once its period has ended."""
+    current = budget_period_start(period, now)
+    if current is not None and (started is None or started < current):
+        return 0
+    return tokens_used

@@ -14,8 +14,16 @@ from ollama_gateway.storage.keys import KeyRecord, KeyStore
 class KeyAuthenticator:
     """Turns a presented secret into a live key record, or a 401."""
 
-    def __init__(self, store: KeyStore, *, cache_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        store: KeyStore,
+        *,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_use: Callable[[str], None] | None = None,
+    ):
         self._store = store
+        self._on_use = on_use
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, KeyRecord]] = {}
@@ -42,6 +50,8 @@ class KeyAuthenticator:
             raise AuthenticationError("API key has been revoked")
         if record.expired(datetime.now(UTC)):
             raise AuthenticationError("API key has expired")
+        if self._on_use is not None:
+            self._on_use(record.id)
         return record
 
     def forget(self, key_id: str | None = None) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from ollama_gateway.service.auth import KeyAuthenticator
 from ollama_gateway.service.catalog import ModelCatalog
+from ollama_gateway.service.last_used import LastUsedRecorder
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
@@ -38,6 +39,7 @@ class Gateway:
     task_store: TaskStore
     tracker: TaskTracker
     limiter: KeyLimiter
+    last_used: LastUsedRecorder
     retention: asyncio.Task[None] | None = None
 
     @classmethod
@@ -58,6 +60,8 @@ class Gateway:
         )
         usage = UsageWriter(storage.usage, flush_seconds=settings.usage_flush_seconds)
         usage.start()
+        last_used = LastUsedRecorder(storage.keys, flush_seconds=settings.last_used_flush_seconds)
+        last_used.start()
         task_store = open_task_store(settings)
         tracker = TaskTracker(task_store, settings)
         catalog = ModelCatalog(
@@ -71,12 +75,13 @@ class Gateway:
             client=client,
             images=images,
             storage=storage,
-            auth=KeyAuthenticator(storage.keys),
+            auth=KeyAuthenticator(storage.keys, on_use=last_used.note),
             catalog=catalog,
             usage=usage,
             task_store=task_store,
             tracker=tracker,
             limiter=KeyLimiter(storage.counters, storage.keys),
+            last_used=last_used,
         )
         if settings.usage_retention_days > 0:
             gateway.retention = asyncio.create_task(
@@ -95,6 +100,8 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.retention
         await self.limiter.close()
+        with contextlib.suppress(Exception):
+            await self.last_used.close()
         with contextlib.suppress(Exception):
             await self.usage.close()
         await self.images.close()
@@ -117,7 +124,10 @@ async def prune_usage_forever(
     """Delete usage records older than `retention_days`, now and then every `every_seconds`, until cancelled."""
     while True:
         try:
-            await storage.usage.prune(datetime.now(UTC) - timedelta(days=retention_days))
+            cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+            await storage.usage.prune(cutoff)
+            await storage.audit.prune(cutoff)  # the audit log is kept as long as usage
+            await storage.login_attempts.prune(int(datetime.now(UTC).timestamp()) - 86_400)
         except Exception:
             log.exception("pruning old usage records failed")
         await asyncio.sleep(every_seconds)

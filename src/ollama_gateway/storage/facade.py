@@ -5,10 +5,12 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from ollama_gateway.storage.audit import AuditStore
 from ollama_gateway.storage.counters import CounterStore
 from ollama_gateway.storage.database import Database
 from ollama_gateway.storage.keys import KeyStore
 from ollama_gateway.storage.kv import SettingsStore
+from ollama_gateway.storage.login_attempts import LoginAttemptStore
 from ollama_gateway.storage.models import ModelStore
 from ollama_gateway.storage.schema import migrate_engine
 from ollama_gateway.storage.usage import UsageStore
@@ -24,6 +26,8 @@ class Storage:
         self.usage = UsageStore(database.engine)
         self.kv = SettingsStore(database.engine)
         self.counters = CounterStore(database.engine)
+        self.audit = AuditStore(database.engine)
+        self.login_attempts = LoginAttemptStore(database.engine)
 
     @property
     def dialect(self) -> str:

@@ -21,6 +21,10 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables instead
         compare_type=True,
+        # SQLite's DDL is transactional inside our BEGIN IMMEDIATE; telling Alembic so keeps every revision in
+        # that one locked transaction (otherwise it commits between revisions and a second process, let in by
+        # the commit, re-runs a revision the first has already applied).
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         # Processes or replicas starting together must not race to create the same tables: the first
