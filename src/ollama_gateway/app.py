@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -16,6 +17,7 @@ from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.settings import Settings, load_settings
 from ollama_gateway.web.context import json_response
+from ollama_gateway.web.forwarded import TrustedProxies, parse_networks
 from ollama_gateway.web.routes import anthropic, health, native, openai, responses, tasks
 
 
@@ -36,7 +38,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [*health.routes(), *openai.routes(), *anthropic.routes(), *tasks.routes()]
     routes += [*responses.routes(), *native.routes()]
     routes += admin_routes()
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed})
+    # X-Forwarded-For only from configured proxies (uvicorn's own proxy headers are off; see `serve`).
+    networks = parse_networks(settings.trusted_proxies)
+    middleware = [Middleware(TrustedProxies, networks=networks)] if networks else []
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers={404: _not_found, 405: _not_allowed},
+    )
     app.state.settings = settings
     return app
 

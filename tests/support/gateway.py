@@ -31,7 +31,8 @@ class GatewayServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        # As `serve` does: X-Forwarded-For is the app's business (TRUSTED_PROXIES), not uvicorn's.
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="gateway-server", daemon=True)

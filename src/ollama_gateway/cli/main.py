@@ -8,6 +8,7 @@ import os
 import click
 
 from ollama_gateway.cli.admin import admin
+from ollama_gateway.cli.audit import audit
 from ollama_gateway.cli.keys import keys
 from ollama_gateway.cli.models import models
 from ollama_gateway.cli.usage import usage
@@ -45,6 +46,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         log_level=settings.log_level,
         access_log=False,
         lifespan="on",
+        proxy_headers=False,  # X-Forwarded-For is honoured only from TRUSTED_PROXIES, by the app itself
     )
 
 
@@ -64,6 +66,7 @@ cli.add_command(keys)
 cli.add_command(models)
 cli.add_command(usage)
 cli.add_command(admin)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -127,7 +127,9 @@ def next_budget_period(period: str, start: datetime) -> datetime:
     if period == "weekly":
         return start + timedelta(days=7)
     if period == "monthly":
-        return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1)
+        return start.replace(month=start.month + 1)
     raise ValueError(f"unknown budget period {period!r}")
 
 

@@ -127,7 +127,8 @@ async def prune_usage_forever(
             cutoff = datetime.now(UTC) - timedelta(days=retention_days)
             await storage.usage.prune(cutoff)
             await storage.audit.prune(cutoff)  # the audit log is kept as long as usage
-            await storage.login_attempts.prune(int(datetime.now(UTC).timestamp()) - 86_400)
+            now = int(datetime.now(UTC).timestamp())
+            await storage.login_attempts.prune(now - 86_400, markers_before=now - 31 * 86_400)
         except Exception:
             log.exception("pruning old usage records failed")
         await asyncio.sleep(every_seconds)

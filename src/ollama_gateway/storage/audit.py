@@ -48,7 +48,7 @@ class AuditStore:
             "actor": actor[:200],
             "action": action[:100],
             "target": None if target is None else target[:300],
-            "detail": sa.null() if not detail else detail,
+            "detail": detail if detail else sa.null(),
             "client_ip": None if client_ip is None else client_ip[:64],
         }
         async with self._engine.begin() as connection:

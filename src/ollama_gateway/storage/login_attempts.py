@@ -50,8 +50,17 @@ class LoginAttemptStore:
         async with self._engine.connect() as connection:
             return {scope: int(total) for scope, total in (await connection.execute(query)).all()}
 
-    async def prune(self, before: int) -> int:
-        """Delete windows that started before `before`."""
+    async def seen(self, scope: str, since: int) -> bool:
+        """Whether `scope` has a window starting at or after `since`."""
+        query = sa.select(sa.literal(1)).where(login_attempts.c.scope == scope, login_attempts.c.window_start >= since)
+        async with self._engine.connect() as connection:
+            return (await connection.execute(query.limit(1))).first() is not None
+
+    async def prune(self, before: int, *, markers_before: int | None = None) -> int:
+        """Delete attempt windows that started before `before` (`good:` markers before `markers_before`)."""
+        is_marker = login_attempts.c.scope.startswith("good:")
+        condition = sa.and_(~is_marker, login_attempts.c.window_start < before)
+        if markers_before is not None:
+            condition = sa.or_(condition, sa.and_(is_marker, login_attempts.c.window_start < markers_before))
         async with self._engine.begin() as connection:
-            statement = sa.delete(login_attempts).where(login_attempts.c.window_start < before)
-            return int((await connection.execute(statement)).rowcount)
+            return int((await connection.execute(sa.delete(login_attempts).where(condition))).rowcount)

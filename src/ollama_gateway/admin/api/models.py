@@ -83,6 +83,7 @@ async def update_model(request: Request) -> Response:
         overrides=changes.get("overrides", UNSET),
     )
     await gateway.catalog.reload()
+    await admin_state(request).audit(request, "model.update", name, changes)
     return json_response({"model": model_json(record)})
 
 
@@ -102,6 +103,7 @@ async def delete_model(request: Request) -> Response:
     name = _name(request.path_params["name"])
     await gateway.client.request_json("DELETE", "/api/delete", {"model": name}, time_limit=60)
     await _refresh_quietly(gateway)
+    await admin_state(request).audit(request, "model.delete", name)
     return json_response({"deleted": name})
 
 
@@ -110,6 +112,7 @@ async def pull_model(request: Request) -> Response:
     """POST /admin/api/models/pull `{"model": name}`: Ollama's progress relayed as NDJSON, then a catalog refresh."""
     gateway = admin_state(request).gateway
     name = _name((await json_object(request)).get("model"))
+    await admin_state(request).audit(request, "model.pull", name)
     return StreamingResponse(_pull_lines(gateway, name), media_type="application/x-ndjson")
 
 
