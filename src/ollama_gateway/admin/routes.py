@@ -15,7 +15,7 @@ from ollama_gateway.admin.api import settings as settings_api
 from ollama_gateway.admin.api import tasks as tasks_api
 from ollama_gateway.admin.api import usage as usage_api
 from ollama_gateway.admin.headers import SecurityHeaders
-from ollama_gateway.admin.pages import audit, auth, keys, models, overview, settings, tasks, usage
+from ollama_gateway.admin.pages import audit, auth, keys, models, overview, settings, tasks, usage, usage_detail
 from ollama_gateway.admin.passwords import bootstrap_password, fingerprint
 from ollama_gateway.admin.render import STATIC
 from ollama_gateway.admin.runtime_settings import apply, load_stored
@@ -37,6 +37,7 @@ def admin_routes() -> list[BaseRoute]:
         *models.routes(),
         *keys.routes(),
         *usage.routes(),
+        *usage_detail.routes(),
         *tasks.routes(),
         *settings.routes(),
         *audit.routes(),

@@ -50,7 +50,7 @@ def budget_json(record: KeyRecord, now: datetime) -> dict[str, Any] | None:
         "period": record.budget_period or "lifetime",
         "used": used,
         "remaining": max(0, record.token_budget - used),
-        "resets_at": None if resets is None else resets.isoformat(),
+        "resets_at": resets,
     }
 
 

@@ -23,6 +23,31 @@
     return data;
   }
 
+  // Tables marked .cards become one labelled card per row on a phone: each cell carries its column's name.
+  function labelCells(table) {
+    const names = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+    for (const row of table.querySelectorAll("tbody tr")) {
+      Array.from(row.children).forEach((cell, index) => {
+        if (!cell.hasAttribute("data-label") && !cell.hasAttribute("colspan") && names[index]) {
+          cell.setAttribute("data-label", names[index]);
+        }
+      });
+    }
+  }
+  document.querySelectorAll("table.cards").forEach(labelCells);
+
+  // Charts: the value under the pointer or the keyboard focus, in words, below the chart.
+  for (const figure of document.querySelectorAll(".chart-card")) {
+    const readout = figure.querySelector(".chart-readout");
+    if (!readout) continue;
+    const show = (event) => {
+      const hit = event.target.closest && event.target.closest(".hit");
+      if (hit) readout.textContent = hit.getAttribute("data-tip");
+    };
+    figure.addEventListener("mouseover", show);
+    figure.addEventListener("focusin", show);
+  }
+
   function say(target, text, kind) {
     if (!target) return;
     target.textContent = text;
@@ -39,7 +64,7 @@
         if (el.checked) body[el.name].push(el.value);
       } else if (el.type === "checkbox") {
         body[el.name] = el.checked;
-      } else if (el.type === "number") {
+      } else if (el.type === "number" || el.hasAttribute("data-number")) {
         body[el.name] = el.value === "" ? null : Number(el.value);
       } else {
         body[el.name] = el.value;
@@ -72,7 +97,7 @@
         if (form.dataset.then === "show-secret") {
           showSecret(data.secret);
           form.reset();
-          say(status, "Key created.", "ok");
+          say(status, form.dataset.api.endsWith("/rotate") ? "Secret rotated." : "Key created.", "ok");
         } else if (form.dataset.success) {
           say(status, form.dataset.success, "ok");
           form.querySelectorAll('input[type="password"]').forEach((el) => { el.value = ""; });
@@ -95,6 +120,7 @@
     if (!panel || !value) return;
     value.textContent = secret;
     panel.hidden = false;
+    panel.scrollIntoView({ block: "center" });
     const copy = panel.querySelector("[data-copy]");
     if (copy) copy.focus();
   }
@@ -267,6 +293,7 @@
           rows.push(row);
         }
         body.replaceChildren(...rows);
+        labelCells(taskTable);
         say(updated, "Updated " + new Date().toLocaleTimeString() + "; refreshes every 3 s.");
       } catch (problem) {
         say(updated, "Could not refresh: " + problem.message, "error");
