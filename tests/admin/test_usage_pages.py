@@ -6,6 +6,7 @@ import csv
 import io
 
 import openai
+import pytest
 
 from .conftest import Admin
 from .test_api_keys import client_for
@@ -63,12 +64,10 @@ def test_overview_has_p95_latency_and_time_to_first_token(admin: Admin) -> None:
 
 def test_unknown_client_errors_stay_out_of_percentiles(admin: Admin) -> None:
     data = admin.send("POST", "/admin/api/keys", {"name": "bad"}).json()
-    try:
+    with pytest.raises(openai.NotFoundError):
         client_for(admin, data["secret"]).chat.completions.create(
             model="no-such-model", messages=[{"role": "user", "content": "hi"}]
         )
-    except openai.NotFoundError:
-        pass
     admin.server.flush_usage()
     series = admin.get("/admin/api/overview").json()["series"]
     assert sum(v for _, v in series["errors"]) == 1

@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from ollama_gateway.admin.api import audit as audit_api
 from ollama_gateway.admin.api import keys as keys_api
 from ollama_gateway.admin.api import models as models_api
+from ollama_gateway.admin.api import override_map as override_map_api
 from ollama_gateway.admin.api import settings as settings_api
 from ollama_gateway.admin.api import tasks as tasks_api
 from ollama_gateway.admin.api import usage as usage_api
@@ -41,6 +42,7 @@ def admin_routes() -> list[BaseRoute]:
         *tasks.routes(),
         *settings.routes(),
         *audit.routes(),
+        *override_map_api.routes(),
         *models_api.routes(),
         *keys_api.routes(),
         *usage_api.routes(),

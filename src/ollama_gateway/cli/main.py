@@ -10,6 +10,7 @@ import click
 from ollama_gateway.cli.admin import admin
 from ollama_gateway.cli.audit import audit
 from ollama_gateway.cli.keys import keys
+from ollama_gateway.cli.model_overrides import export_overrides, import_overrides
 from ollama_gateway.cli.models import models
 from ollama_gateway.cli.usage import usage
 from ollama_gateway.settings import load_settings
@@ -63,6 +64,8 @@ def migrate() -> None:
 
 
 cli.add_command(keys)
+models.add_command(export_overrides)
+models.add_command(import_overrides)
 cli.add_command(models)
 cli.add_command(usage)
 cli.add_command(admin)
