@@ -76,7 +76,8 @@
   function markInvalid(form, param) {
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     if (!param) return;
-    const field = form.elements.namedItem(String(param).split(".")[0]);
+    // A param naming no field of its own (e.g. "model.num_ctx" in a whole document) marks the form's main field.
+    const field = form.elements.namedItem(String(param).split(".")[0]) || form.querySelector("[data-invalid-fallback]");
     if (field && field.setAttribute) {
       field.setAttribute("aria-invalid", "true");
       field.focus();
