@@ -122,8 +122,8 @@ def test_edit_rotate_and_delete_a_key(ui_server: GatewayServer, page_factory: Pa
     expect(row).to_contain_text("budget 100,000 daily: 100,000 left")
     expect(row).to_contain_text("resets")
 
-    row.locator("summary", has_text="Edit").click()
-    edit = row.get_by_role("form", name="Edit key rotating key")
+    page.locator("details.key-edit summary").click()
+    edit = page.get_by_role("form", name="Edit key rotating key")
     edit.get_by_label("Requests / minute").fill("7")
     screenshot(page, "keys-edit")
     edit.get_by_role("button", name="Save").click()
@@ -136,9 +136,8 @@ def test_edit_rotate_and_delete_a_key(ui_server: GatewayServer, page_factory: Pa
     last_used = page.locator("tr", has_text="rotating key").locator('td[data-label="Last used"]')
     expect(last_used).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
 
-    row = page.locator("tr", has_text="rotating key")
-    row.locator("summary", has_text="Rotate").click()
-    rotate = row.get_by_role("form", name="Rotate key rotating key")
+    page.locator("details.key-rotate summary").click()
+    rotate = page.get_by_role("form", name="Rotate key rotating key")
     rotate.get_by_label("Old secret keeps working for").select_option("0")
     rotate.get_by_role("button", name="Rotate secret").click()
     secret = page.locator("#secret-value")
@@ -184,7 +183,7 @@ def test_charts_show_long_labels_values_and_percentiles(ui_server: GatewayServer
     expect(
         page.locator("figure", has=page.locator('svg[data-series="ttft_p95"]')).locator(".chart-readout")
     ).to_contain_text("ms")
-    screenshot(page, "overview")
+    screenshot(page, "overview-latency")
     assert problems == []
 
 
@@ -235,7 +234,7 @@ def test_settings_say_saved_by_the_button_and_when_they_apply(
     near, saved = button.bounding_box(), status.bounding_box()
     assert near is not None and saved is not None
     assert abs(saved["y"] - near["y"]) < 40  # beside the button, not under the URL field
-    screenshot(page, "settings")
+    screenshot(page, "settings-saved")
     assert problems == []
 
 
