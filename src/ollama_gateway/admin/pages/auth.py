@@ -46,7 +46,7 @@ async def login(request: Request) -> Response:
     address = client_address(request)
     wait = await state.throttle.attempt(address)  # counted before the password is looked at
     if wait:
-        await state.audit(request, "login.throttled", detail={"retry_after": wait}, actor="anonymous")
+        # Not audited: refused attempts are unbounded under attack, while checked ones are capped by the throttle.
         response = _login_page(
             request, error=f"Too many failed attempts. Try again in {wait} s.", status=429, next_url=next_url
         )
