@@ -123,12 +123,20 @@ async def prune_usage_forever(
 ) -> None:
     """Delete usage records older than `retention_days`, now and then every `every_seconds`, until cancelled."""
     while True:
+        cutoff = datetime.now(UTC) - timedelta(days=retention_days)
         try:
-            cutoff = datetime.now(UTC) - timedelta(days=retention_days)
             await storage.usage.prune(cutoff)
-            await storage.audit.prune(cutoff)  # the audit log is kept as long as usage
-            now = int(datetime.now(UTC).timestamp())
-            await storage.login_attempts.prune(now - 86_400, markers_before=now - 31 * 86_400)
         except Exception:
             log.exception("pruning old usage records failed")
+        await prune_admin_records(storage, cutoff)
         await asyncio.sleep(every_seconds)
+
+
+async def prune_admin_records(storage: Storage, cutoff: datetime) -> None:
+    """The audit log is kept as long as usage; login-attempt windows a day (known-good markers a month)."""
+    now = int(datetime.now(UTC).timestamp())
+    try:
+        await storage.audit.prune(cutoff)
+        await storage.login_attempts.prune(now - 86_400, markers_before=now - 31 * 86_400)
+    except Exception:
+        log.exception("pruning the audit log or login attempts failed")
