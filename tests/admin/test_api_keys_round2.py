@@ -98,8 +98,11 @@ def test_an_exhausted_daily_budget_starts_again_the_next_day(admin: Admin) -> No
     key_id = admin.get("/admin/api/keys").json()["keys"][0]["id"]
     _chat(admin, secret)  # admitted (0 used), then charged more than the budget
     admin.server.call(lambda g: g.limiter.drain())
-    with pytest.raises(openai.RateLimitError):
+    with pytest.raises(openai.RateLimitError) as refused:
         _chat(admin, secret)
+    midnight = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    retry_after = int(refused.value.response.headers["retry-after"])
+    assert abs(retry_after - (midnight - datetime.now(UTC)).total_seconds()) < 60  # waits for the new period
     listed = admin.get("/admin/api/keys").json()["keys"][0]
     assert listed["budget"]["remaining"] == 0
 

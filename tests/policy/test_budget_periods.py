@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ollama_gateway.policy.limits import budget_period_start, next_budget_period, period_tokens_used
+from ollama_gateway.errors import RateLimitError
+from ollama_gateway.policy.limits import (
+    budget_period_start,
+    budget_resets_in,
+    check_budget,
+    next_budget_period,
+    period_tokens_used,
+)
 
 NOW = datetime(2026, 12, 2, 15, 30, tzinfo=UTC)  # a Wednesday
 
@@ -40,3 +47,13 @@ def test_unknown_periods_are_refused() -> None:
         budget_period_start("hourly", NOW)
     with pytest.raises(ValueError, match="hourly"):
         next_budget_period("hourly", NOW)
+
+
+def test_an_exhausted_periodic_budget_says_when_it_resets() -> None:
+    resets_in = budget_resets_in("daily", NOW)
+    assert resets_in == 8.5 * 3600
+    with pytest.raises(RateLimitError, match="resets in 30600 s") as caught:
+        check_budget(100, 100, resets_in)
+    assert caught.value.retry_after == 30600
+    assert budget_resets_in(None, NOW) is None
+    check_budget(99, 100, resets_in)

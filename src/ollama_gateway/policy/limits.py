@@ -95,9 +95,18 @@ def check_tokens(used: int, tpm: int | None, now: float) -> None:
         )
 
 
-def check_budget(tokens_used: int, token_budget: int | None) -> None:
-    """Deny when the key has spent its whole token budget; waiting will not help, so the message says so."""
+def check_budget(tokens_used: int, token_budget: int | None, resets_in: float | None = None) -> None:
+    """Deny when the key has spent its whole token budget: until the period resets (`resets_in` seconds), or, for a
+    lifetime budget, until the operator raises it, which the message says."""
     if token_budget is not None and tokens_used >= token_budget:
+        if resets_in is not None:
+            wait = max(1, math.ceil(resets_in))
+            raise RateLimitError(
+                f"token budget exhausted: this key has used {tokens_used} of its {token_budget} tokens for this "
+                f"period; it resets in {wait} s",
+                retry_after=wait,
+                code=BUDGET_CODE,
+            )
         raise RateLimitError(
             f"token budget exhausted: this key has used {tokens_used} of its {token_budget} tokens; "
             "ask the operator to raise the budget",
@@ -139,3 +148,11 @@ def period_tokens_used(tokens_used: int, period: str | None, started: datetime |
     if current is not None and (started is None or started < current):
         return 0
     return tokens_used
+
+
+def budget_resets_in(period: str | None, now: datetime) -> float | None:
+    """Seconds until the budget period containing `now` ends; None for a lifetime budget."""
+    start = budget_period_start(period, now)
+    if period is None or start is None:
+        return None
+    return (next_budget_period(period, start) - now).total_seconds()

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from ollama_gateway.policy.limits import (
     WINDOW_SECONDS,
     budget_period_start,
+    budget_resets_in,
     check_budget,
     check_requests,
     check_tokens,
@@ -76,7 +77,9 @@ class KeyLimiter:
             # The cached key record may be seconds old; the budget is checked against the shared total.
             unwritten_used = self._unwritten_used.get(key.id, 0)  # read before the await, as for tpm below
             fresh = await self._keys.get(key.id) or key
-            check_budget(await self._period_used(fresh) + unwritten_used, fresh.token_budget)
+            used = await self._period_used(fresh, now)
+            resets_in = budget_resets_in(fresh.budget_period, datetime.fromtimestamp(now, UTC))
+            check_budget(used + unwritten_used, fresh.token_budget, resets_in)
         if key.tpm is not None:
             # Local share first: if the writer moves it into the database during the read below, it is counted
             # twice for a moment (refusing early), never zero times (letting a request past the limit).
@@ -86,9 +89,9 @@ class KeyLimiter:
         if key.rpm is not None:
             check_requests(await self._counters.hit(rpm_bucket(key.id), window), key.rpm, now)
 
-    async def _period_used(self, key: KeyRecord) -> int:
+    async def _period_used(self, key: KeyRecord, now: float) -> int:
         # A budget with a reset period starts again at zero when its period rolls over (one atomic update wins).
-        start = budget_period_start(key.budget_period, datetime.now(UTC))
+        start = budget_period_start(key.budget_period, datetime.fromtimestamp(now, UTC))
         if start is not None and (key.budget_period_start is None or key.budget_period_start < start):
             await self._keys.roll_budget_period(key.id, start)
             return 0

@@ -27,7 +27,7 @@ def environment_rows(settings: Settings) -> list[tuple[str, str, str]]:
             "LOGIN_ATTEMPTS_PER_ADDRESS, LOGIN_ATTEMPTS_GLOBAL",
             f"{settings.login_attempts_per_address}, {settings.login_attempts_global} per "
             f"{settings.login_window_seconds // 60} min",
-            "Login throttle; `ollama-gateway admin unlock` lifts it.",
+            "Login throttle; the command ollama-gateway admin unlock lifts it.",
         ),
         ("ADMIN_TOKEN", secret if settings.admin_token else "unset", "Bearer token for the admin API."),
         ("MAX_BODY_BYTES", f"{settings.max_body_bytes:,}", "Request body limit."),
