@@ -16,7 +16,8 @@ from .test_api_keys import client_for
 
 
 def _chat(admin: Admin, secret: str) -> None:
-    client_for(admin, secret).chat.completions.create(model="llama3.2", messages=[{"role": "user", "content": "hi"}])
+    with client_for(admin, secret) as client:  # closed here, even when an error keeps its response referenced
+        client.chat.completions.create(model="llama3.2", messages=[{"role": "user", "content": "hi"}])
 
 
 def test_rotate_without_grace_stops_the_old_secret_at_once(admin: Admin) -> None:
