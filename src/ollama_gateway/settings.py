@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     redis_max_connections: int = 100
     task_store_max_docs: int = 100_000
+    # Admin area (issue #13/#14): proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; empty:
+    # none), how often keys' "last used" is written, and the login throttle's limits.
+    trusted_proxies: str = ""
+    last_used_flush_seconds: float = 10.0
+    login_attempts_per_address: int = 5
+    login_attempts_global: int = 100
+    login_window_seconds: int = 900
 
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 

@@ -103,3 +103,20 @@ def test_refresh(admin: Admin, fake_ollama: FakeOllama) -> None:
 def test_token_client_can_manage_models(token_client: httpx.Client) -> None:
     response = token_client.patch("/admin/api/models/llama3.2:latest", json={"overrides": {"temperature": 0.2}})
     assert response.status_code == 200
+
+
+def test_overrides_document_export_and_atomic_import(admin: Admin) -> None:
+    assert admin.send("PATCH", "/admin/api/models/llama3.2:latest", {"display_name": "house"}).status_code == 200
+    document = {"house": {"think": "high", "num_ctx": 32768}}
+    imported = admin.send("PUT", "/admin/api/models/overrides", {"overrides": json.dumps(document)})
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["applied"] == {"llama3.2:latest": {"think": "high", "num_ctx": 32768}}
+    assert admin.get("/admin/api/models/overrides").json() == {"llama3.2:latest": {"think": "high", "num_ctx": 32768}}
+    bad = {"llama3.2:latest": {"num_ctx": 1}, "qwen3:latest": {"num_ctx": "big"}}
+    refused = admin.send("PUT", "/admin/api/models/overrides", {"overrides": bad})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "qwen3:latest.num_ctx"
+    assert admin.get("/admin/api/models/overrides").json() == {"llama3.2:latest": {"think": "high", "num_ctx": 32768}}
+    cleared = admin.send("PUT", "/admin/api/models/overrides", {"overrides": {}, "replace": True})
+    assert cleared.status_code == 200 and admin.get("/admin/api/models/overrides").json() == {}
+    assert "model.overrides_import" in admin.get("/admin/audit").text

@@ -68,7 +68,8 @@ def test_overview_series_and_top_lists(admin: Admin) -> None:
     assert sum(v for _, v in data["series"]["requests"]) == 2
     assert sum(v for _, v in data["series"]["tokens"]) > 0
     assert data["top_keys"][0]["name"] == "traffic" and data["top_keys"][0]["requests"] == 2
-    assert data["top_models"][0]["name"] == "llama3.2"
+    # Requested as "llama3.2": one row under the name clients see, linked by its Ollama name.
+    assert data["top_models"][0]["name"] == "llama3.2:latest" and data["top_models"][0]["model"] == "llama3.2:latest"
     assert data["ollama"]["ok"] is True
     page = admin.get("/admin/?range=1h").text
     assert 'data-series="requests" data-total="2"' in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -177,3 +178,46 @@ def test_hostile_display_name_is_escaped(admin: Admin) -> None:
     page = admin.get("/admin/models").text
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_forty_concurrent_wrong_passwords_are_mostly_throttled(admin_server: GatewayServer) -> None:
+    def attempt(i: int) -> int:
+        with httpx.Client(base_url=admin_server.url, timeout=60) as client:
+            return log_in(client, admin_server.url, f"wrong-{i}").status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(attempt, range(40)))
+    assert statuses.count(401) == 5  # exactly the free attempts were checked against the password
+    assert statuses.count(429) == 35
+
+
+def test_x_forwarded_for_is_ignored_from_an_untrusted_peer(admin_server: GatewayServer) -> None:
+    # Without TRUSTED_PROXIES, a client cannot dodge the per-address count by inventing addresses.
+    with httpx.Client(base_url=admin_server.url, timeout=30) as client:
+        statuses = []
+        for i in range(7):
+            token = login_token(client.get("/admin/login").text)
+            response = client.post(
+                "/admin/login",
+                data={"password": "wrong", "login_token": token},
+                headers={"Origin": admin_server.url, "X-Forwarded-For": f"203.0.113.{i}"},
+            )
+            statuses.append(response.status_code)
+    assert statuses == [401] * 5 + [429] * 2
+
+
+def test_x_forwarded_for_is_believed_from_a_trusted_proxy(start_gateway: Callable[..., GatewayServer]) -> None:
+    server = start_gateway(admin_password=PASSWORD, admin_token=TOKEN, trusted_proxies="127.0.0.1")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        statuses = []
+        for i in range(7):
+            token = login_token(client.get("/admin/login").text)
+            response = client.post(
+                "/admin/login",
+                data={"password": "wrong", "login_token": token},
+                headers={"Origin": server.url, "X-Forwarded-For": f"203.0.113.{i}"},
+            )
+            statuses.append(response.status_code)
+        assert statuses == [401] * 7  # seven different clients behind the proxy, one attempt each
+        entries = client.get("/admin/api/audit?action=login.failed", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert sorted(e["client_ip"] for e in entries.json()["entries"]) == [f"203.0.113.{i}" for i in range(7)]

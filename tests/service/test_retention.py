@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
-from ollama_gateway.service.runtime import prune_usage_forever
-from ollama_gateway.storage import Storage
+from ollama_gateway.service.runtime import prune_admin_records, prune_usage_forever
+from ollama_gateway.storage import Storage, open_storage
 
 
 class FakeUsage:
@@ -26,9 +27,16 @@ class FakeUsage:
         return 0
 
 
+class FakeAdminStore:
+    async def prune(self, *args: object, **kwargs: object) -> int:
+        return 0
+
+
 class FakeStorage:
     def __init__(self) -> None:
         self.usage = FakeUsage()
+        self.audit = FakeAdminStore()
+        self.login_attempts = FakeAdminStore()
 
 
 async def test_prunes_with_the_retention_cutoff_and_keeps_going_after_a_failure() -> None:
@@ -46,3 +54,12 @@ async def test_prunes_with_the_retention_cutoff_and_keeps_going_after_a_failure(
     expected = datetime.now(UTC) - timedelta(days=30)
     assert all(abs(cutoff - expected) < timedelta(minutes=1) for cutoff in storage.usage.cutoffs)
     assert task.cancelled()
+
+
+async def test_the_audit_log_is_kept_as_long_as_usage(tmp_path: Path) -> None:
+    async with await open_storage(f"sqlite:///{tmp_path / 'gateway.db'}") as storage:
+        await storage.audit.record("cli", "login.unlock")
+        await prune_admin_records(storage, datetime.now(UTC) - timedelta(days=30))
+        assert len(await storage.audit.list()) == 1
+        await prune_admin_records(storage, datetime.now(UTC) + timedelta(seconds=1))
+        assert await storage.audit.list() == []

@@ -31,6 +31,7 @@ class GatewayServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        # As `serve` does: X-Forwarded-For is the app's business (TRUSTED_PROXIES), not uvicorn's.
         config = build_config(self.app, settings, log_level="warning")
         self._server = GracefulServer(config, settings.shutdown_grace_seconds)
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -36,7 +36,7 @@ ApiHandler = Callable[[Request], Awaitable[Response]]
 
 
 def client_address(request: Request) -> str:
-    """The peer address (uvicorn's proxy-headers support decides whether X-Forwarded-For is honoured)."""
+    """The client's address: the peer, or what a TRUSTED_PROXIES proxy said it is (see web/forwarded.py)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -112,7 +112,7 @@ def api(handler: ApiHandler) -> ApiHandler:
     @functools.wraps(handler)
     async def run(request: Request) -> Response:
         try:
-            await authorize_api(request)
+            request.state.admin_principal = await authorize_api(request)
             return await handler(request)
         except GatewayError as error:
             return error_json(error)
@@ -132,6 +132,7 @@ def page(handler: PageHandler) -> ApiHandler:
         if session is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/admin/login?next={quote(target, safe='')}", status_code=303)
+        request.state.admin_principal = session
         return await handler(request, session)
 
     return run

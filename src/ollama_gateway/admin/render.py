@@ -17,12 +17,14 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
+# The top navigation, in order: a new page (e.g. the fleet's "/admin/hosts", "Hosts") is one more line here.
 NAV: tuple[tuple[str, str], ...] = (
     ("/admin/", "Overview"),
     ("/admin/models", "Models"),
     ("/admin/keys", "API keys"),
     ("/admin/usage", "Usage"),
     ("/admin/tasks", "Tasks"),
+    ("/admin/audit", "Audit"),
     ("/admin/settings", "Settings"),
 )
 

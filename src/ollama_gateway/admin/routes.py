@@ -8,18 +8,21 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
+from ollama_gateway.admin.api import audit as audit_api
 from ollama_gateway.admin.api import keys as keys_api
 from ollama_gateway.admin.api import models as models_api
+from ollama_gateway.admin.api import override_map as override_map_api
 from ollama_gateway.admin.api import settings as settings_api
 from ollama_gateway.admin.api import tasks as tasks_api
 from ollama_gateway.admin.api import usage as usage_api
 from ollama_gateway.admin.headers import SecurityHeaders
-from ollama_gateway.admin.pages import auth, keys, models, overview, settings, tasks, usage
+from ollama_gateway.admin.pages import audit, auth, keys, models, overview, settings, tasks, usage, usage_detail
 from ollama_gateway.admin.passwords import bootstrap_password, fingerprint
 from ollama_gateway.admin.render import STATIC
 from ollama_gateway.admin.runtime_settings import apply, load_stored
 from ollama_gateway.admin.sessions import SessionCodec, load_secret
 from ollama_gateway.admin.state import AdminState
+from ollama_gateway.admin.throttle import LoginThrottle, ThrottleLimits
 from ollama_gateway.service.runtime import Gateway
 
 
@@ -35,13 +38,17 @@ def admin_routes() -> list[BaseRoute]:
         *models.routes(),
         *keys.routes(),
         *usage.routes(),
+        *usage_detail.routes(),
         *tasks.routes(),
         *settings.routes(),
+        *audit.routes(),
+        *override_map_api.routes(),
         *models_api.routes(),
         *keys_api.routes(),
         *usage_api.routes(),
         *tasks_api.routes(),
         *settings_api.routes(),
+        *audit_api.routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     return [
@@ -68,6 +75,14 @@ async def prepare_admin(app: Starlette, gateway: Gateway) -> None:
         codec=SessionCodec(secret),
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         password_fingerprint=fingerprint(password_hash),
+        throttle=LoginThrottle(
+            gateway.storage.login_attempts,
+            ThrottleLimits(
+                per_address=settings.login_attempts_per_address,
+                overall=settings.login_attempts_global,
+                window_seconds=settings.login_window_seconds,
+            ),
+        ),
     )
     app.state.admin = state
 

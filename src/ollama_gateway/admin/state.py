@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
@@ -14,6 +16,8 @@ from ollama_gateway.admin.passwords import PASSWORD_KEY, fingerprint
 from ollama_gateway.admin.sessions import SessionCodec
 from ollama_gateway.admin.throttle import LoginThrottle
 from ollama_gateway.service.runtime import Gateway
+
+log = logging.getLogger(__name__)
 
 # How long a replica trusts its cached password fingerprint before re-reading it (a change elsewhere ends
 # sessions here within this time).
@@ -30,7 +34,7 @@ class AdminState:
     codec: SessionCodec
     admin_token: str | None
     password_fingerprint: str
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle
     verify_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(VERIFY_CONCURRENCY))
     _checked_at: float = 0.0
 
@@ -51,6 +55,24 @@ class AdminState:
         self.password_fingerprint = fingerprint(stored_hash)
         self._checked_at = time.monotonic()
 
+    async def audit(
+        self,
+        request: Request,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> None:
+        """Record an admin action with who (the request's principal), when, and from which address."""
+        who = actor or actor_of(request)
+        address = request.client.host if request.client else None
+        try:
+            await self.gateway.storage.audit.record(who, action, target, detail, address)
+        except Exception:
+            # The change itself has happened; failing its response now would only hide that from the admin.
+            log.exception("writing the audit entry %s for %s failed", action, target)
+
     def token_matches(self, presented: str | None) -> bool:
         """Constant-time comparison of a presented bearer token with ADMIN_TOKEN (never true when unset)."""
         if not self.admin_token or not presented:
@@ -63,3 +85,13 @@ def admin_state(request: Request) -> AdminState:
     """The admin state of the app serving `request`."""
     state: AdminState = request.app.state.admin
     return state
+
+
+def actor_of(request: Request) -> str:
+    """Who is acting: `admin (session abcd1234)`, `admin-token`, or `anonymous` before login."""
+    principal = getattr(request.state, "admin_principal", None)
+    if principal is None:
+        return "anonymous"
+    if isinstance(principal, str):
+        return principal
+    return f"admin (session {principal.sid[:8]})"

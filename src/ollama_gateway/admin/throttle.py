@@ -1,4 +1,12 @@
-"""Login throttling: after a few failures, per client address and overall, wait exponentially longer."""
+"""Login throttling: attempts are counted before the password is checked, per address and overall, in the database.
+
+Each attempt first adds itself, atomically, to its address's count for the current fixed window; only if that count
+is within the limit is it added to the global count, and only if both are within their limits is the password
+checked. So N concurrent guesses from one address get exactly `per_address` password checks, across every worker
+process and replica sharing the database. A correct password forgets its address's count and marks the address as
+known-good: known-good addresses are still limited per address, but not by the global limit, so an attacker
+spraying from many addresses cannot lock the real admin out. `ollama-gateway admin unlock` clears every count.
+"""
 
 from __future__ import annotations
 
@@ -7,63 +15,65 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FREE_FAILURES = 5  # per address before backoff starts
-GLOBAL_FREE_FAILURES = 50  # across all addresses
-MAX_BACKOFF_SECONDS = 15 * 60
-FORGET_SECONDS = 30 * 60
-_MAX_TRACKED = 10_000
+from ollama_gateway.storage.login_attempts import LoginAttemptStore
+
+GLOBAL_SCOPE = "global"
+KNOWN_GOOD_DAYS = 30
 
 
-@dataclass(slots=True)
-class _Record:
-    failures: int = 0
-    last_failure: float = 0.0
+def address_scope(address: str) -> str:
+    """The counter scope of one client address."""
+    return f"addr:{address}"
 
 
-def _backoff(failures: int, free: int) -> float:
-    if failures < free:
-        return 0.0
-    return float(min(MAX_BACKOFF_SECONDS, 2 ** (failures - free + 1)))
+def good_scope(address: str) -> str:
+    """The marker scope of an address that logged in successfully."""
+    return f"good:{address}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleLimits:
+    """Attempts allowed per window from one address and from all addresses together."""
+
+    per_address: int = 5
+    overall: int = 100
+    window_seconds: int = 900
 
 
 class LoginThrottle:
-    """Counts failed logins per address and overall; answers how long a new attempt must wait."""
+    """Admits or refuses a login attempt before its password is checked; state lives in the shared database."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: LoginAttemptStore, limits: ThrottleLimits, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._limits = limits
         self._clock = clock
-        self._by_address: dict[str, _Record] = {}
-        self._global = _Record()
 
-    def retry_after(self, address: str) -> int:
-        """Seconds until `address` may try again (0: now)."""
+    def _window(self, now: float) -> int:
+        width = self._limits.window_seconds
+        return math.floor(now / width) * width
+
+    def _wait(self, now: float) -> int:
+        return max(1, math.ceil(self._window(now) + self._limits.window_seconds - now))
+
+    async def attempt(self, address: str) -> int:
+        """Count one attempt from `address`; 0 when its password may be checked, else seconds to wait."""
         now = self._clock()
-        self._expire(now)
-        waits = [self._wait(self._global, GLOBAL_FREE_FAILURES, now)]
-        record = self._by_address.get(address)
-        if record is not None:
-            waits.append(self._wait(record, FREE_FAILURES, now))
-        return math.ceil(max(waits))
+        window = self._window(now)
+        (count,) = await self._store.hit([address_scope(address)], window)
+        if count > self._limits.per_address:
+            return self._wait(now)
+        if await self._known_good(address, now):
+            return 0
+        (overall,) = await self._store.hit([GLOBAL_SCOPE], window)
+        return self._wait(now) if overall > self._limits.overall else 0
 
-    def failed(self, address: str) -> None:
-        """Note a failed attempt from `address`."""
-        now = self._clock()
-        if len(self._by_address) >= _MAX_TRACKED and address not in self._by_address:
-            self._by_address.clear()  # memory stays bounded; the global counter still holds the line
-        record = self._by_address.setdefault(address, _Record())
-        for target in (record, self._global):
-            target.failures += 1
-            target.last_failure = now
+    async def succeeded(self, address: str) -> None:
+        """A correct password: forget the address's attempts and remember it as known-good."""
+        await self._store.forget(address_scope(address))
+        await self._store.hit([good_scope(address)], self._window(self._clock()))
 
-    def succeeded(self, address: str) -> None:
-        """A correct password from `address` clears its own count (not the global one)."""
-        self._by_address.pop(address, None)
-
-    def _wait(self, record: _Record, free: int, now: float) -> float:
-        return max(0.0, record.last_failure + _backoff(record.failures, free) - now)
-
-    def _expire(self, now: float) -> None:
-        if self._global.failures and now - self._global.last_failure > FORGET_SECONDS:
-            self._global = _Record()
-        stale = [a for a, r in self._by_address.items() if now - r.last_failure > FORGET_SECONDS]
-        for address in stale:
-            del self._by_address[address]
+    async def _known_good(self, address: str, now: float) -> bool:
+        since = int(now) - KNOWN_GOOD_DAYS * 86_400
+        return await self._store.seen(good_scope(address), since)

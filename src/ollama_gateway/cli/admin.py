@@ -1,4 +1,4 @@
-"""`ollama-gateway admin ...`: set the admin password (the web UI's login)."""
+"""`ollama-gateway admin ...`: set the admin password (the web UI's login), lift the login throttle."""
 
 from __future__ import annotations
 
@@ -33,6 +33,20 @@ def set_password_command(password_stdin: bool) -> None:
     async def run(storage: Storage) -> None:
         await set_password(storage.kv, password)
         await storage.changes.note("settings")  # running gateways end old admin sessions within a second
+        await storage.audit.record("cli", "password.change")
 
     with_storage(run)
     click.echo("admin password updated (note: ADMIN_PASSWORD, when set, replaces it at the next start)")
+
+
+@admin.command("unlock")
+def unlock_command() -> None:
+    """Clear every login-throttle count (per address and global), e.g. after a password-spraying attack."""
+
+    async def run(storage: Storage) -> int:
+        cleared = await storage.login_attempts.clear()
+        await storage.audit.record("cli", "login.unlock", detail={"windows_cleared": cleared})
+        return cleared
+
+    cleared = with_storage(run)
+    click.echo(f"login throttle cleared ({cleared} counter windows removed)")

@@ -8,9 +8,11 @@ import os
 import click
 
 from ollama_gateway.cli.admin import admin
+from ollama_gateway.cli.audit import audit
 from ollama_gateway.cli.common import check_database, settings_or_exit
 from ollama_gateway.cli.hosts import hosts
 from ollama_gateway.cli.keys import keys
+from ollama_gateway.cli.model_overrides import export_overrides, import_overrides
 from ollama_gateway.cli.models import models
 from ollama_gateway.cli.pull import delete as delete_model
 from ollama_gateway.cli.pull import pull as pull_model
@@ -85,9 +87,12 @@ cli.add_command(keys)
 cli.add_command(hosts)
 models.add_command(pull_model)
 models.add_command(delete_model)
+models.add_command(export_overrides)
+models.add_command(import_overrides)
 cli.add_command(models)
 cli.add_command(usage)
 cli.add_command(admin)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ollama_gateway.admin.usage_csv import usage_csv_rows
 from ollama_gateway.cli.common import echo_json, echo_table, plain, settings_or_exit, with_storage
 from ollama_gateway.storage import Storage, UsageRecord, UsageSummaryRow
 
@@ -125,6 +126,7 @@ def _print_summary(rows: list[UsageSummaryRow]) -> None:
 @click.option("--endpoint", default=None, help="Only this endpoint, e.g. /v1/chat/completions.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most this many records.")
 @click.option("--summary", is_flag=True, help="Totals per key, model and UTC day instead of single records.")
+@click.option("--csv", "as_csv", is_flag=True, help="Every matching record as CSV (with key names); ignores --limit.")
 @click.pass_context
 def usage(
     ctx: click.Context,
@@ -136,11 +138,15 @@ def usage(
     endpoint: str | None,
     limit: int,
     summary: bool,
+    as_csv: bool,
 ) -> None:
-    """List usage records, newest first, or summarise them with --summary."""
+    """List usage records, newest first, or summarise them with --summary, or export them with --csv."""
     if ctx.invoked_subcommand is not None:
         return
     filters: dict[str, Any] = {"since": since, "until": until, "key_id": key_id, "model": model, "endpoint": endpoint}
+    if as_csv:
+        _write_csv(filters)
+        return
     if summary:
 
         async def summarise(storage: Storage) -> list[UsageSummaryRow]:
@@ -168,6 +174,15 @@ def usage(
     _print_records(records)
     if total > len(records):
         click.echo(f"({len(records)} of {total} records; raise --limit to see more)")
+
+
+def _write_csv(filters: dict[str, Any]) -> None:
+    async def export(storage: Storage) -> None:
+        key_names = {k.id: k.name for k in await storage.keys.list()}
+        async for line in usage_csv_rows(storage.usage, filters, key_names):
+            click.echo(line.decode(), nl=False)
+
+    with_storage(export)
 
 
 @usage.command("prune")

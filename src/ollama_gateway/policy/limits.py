@@ -7,6 +7,7 @@ that shares the counters agrees on which window a moment belongs to without talk
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ollama_gateway.errors import RateLimitError
@@ -94,12 +95,64 @@ def check_tokens(used: int, tpm: int | None, now: float) -> None:
         )
 
 
-def check_budget(tokens_used: int, token_budget: int | None) -> None:
-    """Deny when the key has spent its whole token budget; waiting will not help, so the message says so."""
+def check_budget(tokens_used: int, token_budget: int | None, resets_in: float | None = None) -> None:
+    """Deny when the key has spent its whole token budget: until the period resets (`resets_in` seconds), or, for a
+    lifetime budget, until the operator raises it, which the message says."""
     if token_budget is not None and tokens_used >= token_budget:
+        if resets_in is not None:
+            wait = max(1, math.ceil(resets_in))
+            raise RateLimitError(
+                f"token budget exhausted: this key has used {tokens_used} of its {token_budget} tokens for this "
+                f"period; it resets in {wait} s",
+                retry_after=wait,
+                code=BUDGET_CODE,
+            )
         raise RateLimitError(
             f"token budget exhausted: this key has used {tokens_used} of its {token_budget} tokens; "
             "ask the operator to raise the budget",
             retry_after=BUDGET_RETRY_AFTER,
             code=BUDGET_CODE,
         )
+
+
+def budget_period_start(period: str | None, now: datetime) -> datetime | None:
+    """The start (UTC midnight; Monday for weekly, the 1st for monthly) of the budget period `now` falls in."""
+    if period is None:
+        return None
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "daily":
+        return day
+    if period == "weekly":
+        return day - timedelta(days=day.weekday())
+    if period == "monthly":
+        return day.replace(day=1)
+    raise ValueError(f"unknown budget period {period!r}")
+
+
+def next_budget_period(period: str, start: datetime) -> datetime:
+    """When the budget period beginning at `start` ends."""
+    if period == "daily":
+        return start + timedelta(days=1)
+    if period == "weekly":
+        return start + timedelta(days=7)
+    if period == "monthly":
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1)
+        return start.replace(month=start.month + 1)
+    raise ValueError(f"unknown budget period {period!r}")
+
+
+def period_tokens_used(tokens_used: int, period: str | None, started: datetime | None, now: datetime) -> int:
+    """Tokens counted against the budget now: the stored total, or 0 once its period has ended."""
+    current = budget_period_start(period, now)
+    if current is not None and (started is None or started < current):
+        return 0
+    return tokens_used
+
+
+def budget_resets_in(period: str | None, now: datetime) -> float | None:
+    """Seconds until the budget period containing `now` ends; None for a lifetime budget."""
+    start = budget_period_start(period, now)
+    if period is None or start is None:
+        return None
+    return (next_budget_period(period, start) - now).total_seconds()

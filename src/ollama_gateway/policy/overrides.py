@@ -85,3 +85,19 @@ def merge_native(body: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[
         if key in overrides and key not in body:
             merged[key] = overrides[key]
     return merged
+
+
+def validate_override_map(raw: Any) -> dict[str, dict[str, Any]]:
+    """A whole `{model: overrides}` document checked at once; a 400 naming the first bad model or field."""
+    if not isinstance(raw, dict):
+        raise InvalidRequestError("the overrides document must be a JSON object keyed by model", param="overrides")
+    checked: dict[str, dict[str, Any]] = {}
+    for model, overrides in raw.items():
+        if not isinstance(model, str) or not model.strip():
+            raise InvalidRequestError("every key of the overrides document must be a model name", param="overrides")
+        try:
+            checked[model.strip()] = validate_overrides(overrides)
+        except InvalidRequestError as exc:
+            param = (exc.param or "overrides").removeprefix("overrides")
+            raise InvalidRequestError(f"{model}: {exc.message}", param=f"{model}{param}") from exc
+    return checked

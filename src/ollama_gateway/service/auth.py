@@ -45,9 +45,11 @@ class KeyAuthenticator:
         stale_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         anonymous: KeyRecord | None = None,
+        on_use: Callable[[str], None] | None = None,
     ):
         self._store = store
         self.anonymous = anonymous
+        self._on_use = on_use
         self._cache_seconds = cache_seconds
         # While the database is away, a key verified within this long is still served from the cache.
         self._stale_seconds = stale_seconds
@@ -72,6 +74,8 @@ class KeyAuthenticator:
             raise AuthenticationError("API key has been revoked")
         if record.expired(datetime.now(UTC)):
             raise AuthenticationError("API key has expired")
+        if self._on_use is not None:
+            self._on_use(record.id)
         return record
 
     async def clear(self) -> None:

@@ -8,6 +8,7 @@ import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
@@ -15,6 +16,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter
 from ollama_gateway.errors import DependencyUnavailableError
 from ollama_gateway.policy.limits import (
     WINDOW_SECONDS,
+    budget_period_start,
+    budget_resets_in,
     check_budget,
     check_requests,
     check_tokens,
@@ -122,7 +125,9 @@ class KeyLimiter:
             # The cached key record may be seconds old; the budget is checked against the shared total.
             unwritten_used = self._unwritten_used.get(key.id, 0)  # read before the await, as for tpm below
             fresh = await self._keys.get(key.id) or key
-            check_budget(fresh.tokens_used + unwritten_used, fresh.token_budget)
+            used = await self._period_used(fresh, now)
+            resets_in = budget_resets_in(fresh.budget_period, datetime.fromtimestamp(now, UTC))
+            check_budget(used + unwritten_used, fresh.token_budget, resets_in)
         if key.tpm is not None:
             # Local share first: if the writer moves it into the database during the read below, it is counted
             # twice for a moment (refusing early), never zero times (letting a request past the limit).
@@ -155,6 +160,14 @@ class KeyLimiter:
             count = (seen if seen_window == window else 0) + 1
             self._rpm_seen[key.id] = (window, count)
             check_requests(count, key.rpm, now)
+
+    async def _period_used(self, key: KeyRecord, now: float) -> int:
+        # A budget with a reset period starts again at zero when its period rolls over (one atomic update wins).
+        start = budget_period_start(key.budget_period, datetime.fromtimestamp(now, UTC))
+        if start is not None and (key.budget_period_start is None or key.budget_period_start < start):
+            await self._keys.roll_budget_period(key.id, start)
+            return 0
+        return key.tokens_used
 
     def charge(self, key_id: str, tokens: int) -> None:
         """Add `tokens` to the key's current tpm window and its running total, written in the background."""

@@ -15,6 +15,7 @@ from ollama_gateway.service.catalog import ModelCatalog
 from ollama_gateway.service.changes import ChangeWatcher
 from ollama_gateway.service.fleet_metrics import install_fleet_metrics
 from ollama_gateway.service.hosts import sync_hosts, wanted_hosts
+from ollama_gateway.service.last_used import LastUsedRecorder
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
@@ -47,6 +48,7 @@ class Gateway:
     metrics: GatewayMetrics
     observer: RequestObserver
     changes: ChangeWatcher
+    last_used: LastUsedRecorder
     retention: asyncio.Task[None] | None = None
     shutting_down: bool = False
 
@@ -67,6 +69,8 @@ class Gateway:
         metrics = GatewayMetrics()
         install_fleet_metrics(metrics, upstream)
         store_error_counter(metrics.registry)  # the task store's counter, in this app's registry
+        last_used = LastUsedRecorder(storage.keys, flush_seconds=settings.last_used_flush_seconds)
+        last_used.start()
         task_store = open_task_store(settings, registry=metrics.registry)
         tracker = TaskTracker(task_store, settings)
         catalog = ModelCatalog(
@@ -84,6 +88,7 @@ class Gateway:
                 storage.keys,
                 stale_seconds=settings.auth_stale_seconds,
                 anonymous=None if settings.auth_enabled else anonymous_key(),
+                on_use=last_used.note,
             ),
             catalog=catalog,
             usage=usage,
@@ -98,6 +103,7 @@ class Gateway:
                 database_url=settings.sqlalchemy_url,
                 on_applied=lambda topic: metrics.invalidations.labels(topic).inc(),
             ),
+            last_used=last_used,
         )
         watch_parts(gateway)
         gateway.changes.subscribe("keys", gateway.auth.clear)
@@ -136,6 +142,8 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.retention
         await self.limiter.close()
+        with contextlib.suppress(Exception):
+            await self.last_used.close()
         with contextlib.suppress(Exception):
             await self.usage.close()
         await self.images.close()
@@ -177,8 +185,20 @@ async def prune_usage_forever(
 ) -> None:
     """Delete usage records older than `retention_days`, now and then every `every_seconds`, until cancelled."""
     while True:
+        cutoff = datetime.now(UTC) - timedelta(days=retention_days)
         try:
-            await storage.usage.prune(datetime.now(UTC) - timedelta(days=retention_days))
+            await storage.usage.prune(cutoff)
         except Exception:
             log.exception("pruning old usage records failed")
+        await prune_admin_records(storage, cutoff)
         await asyncio.sleep(every_seconds)
+
+
+async def prune_admin_records(storage: Storage, cutoff: datetime) -> None:
+    """The audit log is kept as long as usage; login-attempt windows a day (known-good markers a month)."""
+    now = int(datetime.now(UTC).timestamp())
+    try:
+        await storage.audit.prune(cutoff)
+        await storage.login_attempts.prune(now - 86_400, markers_before=now - 31 * 86_400)
+    except Exception:
+        log.exception("pruning the audit log or login attempts failed")

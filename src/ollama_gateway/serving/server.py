@@ -40,6 +40,7 @@ def build_config(app: Any, settings: Settings, **options: Any) -> GatewayConfig:
     """uvicorn settings for the gateway: our HTTP protocol and limits, lifespan on, the shutdown bound."""
     options.setdefault("log_level", settings.log_level)
     options.setdefault("access_log", False)
+    options.setdefault("proxy_headers", False)  # X-Forwarded-For is honoured only from TRUSTED_PROXIES, by the app
     options.setdefault("timeout_keep_alive", int(settings.http_keepalive_timeout))
     return GatewayConfig(
         app,

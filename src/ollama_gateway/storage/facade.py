@@ -5,12 +5,14 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from ollama_gateway.storage.audit import AuditStore
 from ollama_gateway.storage.changes import ChangeStore
 from ollama_gateway.storage.counters import CounterStore
 from ollama_gateway.storage.database import Database
 from ollama_gateway.storage.hosts import HostStore
 from ollama_gateway.storage.keys import KeyStore
 from ollama_gateway.storage.kv import SettingsStore
+from ollama_gateway.storage.login_attempts import LoginAttemptStore
 from ollama_gateway.storage.models import ModelStore
 from ollama_gateway.storage.schema import migrate_engine
 from ollama_gateway.storage.usage import UsageStore
@@ -28,6 +30,8 @@ class Storage:
         self.counters = CounterStore(database.engine)
         self.hosts = HostStore(database.engine)
         self.changes = ChangeStore(database.engine)
+        self.audit = AuditStore(database.engine)
+        self.login_attempts = LoginAttemptStore(database.engine)
 
     @property
     def dialect(self) -> str:

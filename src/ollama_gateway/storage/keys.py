@@ -7,7 +7,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +41,9 @@ class KeyRecord:
     revoked_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    budget_period: str | None = None  # daily | weekly | monthly; None: the budget is a lifetime total
+    budget_period_start: datetime | None = None  # start of the period `tokens_used` counts
+    previous_secret_expires_at: datetime | None = None  # a rotated-out secret still works until then
 
     @property
     def revoked(self) -> bool:
@@ -108,10 +111,21 @@ def _record(row: RowMapping) -> KeyRecord:
         revoked_at=row["revoked_at"],
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
+        budget_period=row["budget_period"],
+        budget_period_start=row["budget_period_start"],
+        previous_secret_expires_at=row["previous_secret_expires_at"],
     )
 
 
-_PUBLIC_COLUMNS = [column for column in api_keys.c if column.name != "secret_hash"]
+_SECRET_COLUMNS = {"secret_hash", "previous_secret_hash"}
+_PUBLIC_COLUMNS = [column for column in api_keys.c if column.name not in _SECRET_COLUMNS]
+BUDGET_PERIODS = ("daily", "weekly", "monthly")
+
+
+def _check_period(period: str | None) -> str | None:
+    if period is not None and period not in BUDGET_PERIODS:
+        raise InvalidRequestError("budget_period must be daily, weekly, monthly or empty", param="budget_period")
+    return period
 
 
 class KeyStore:
@@ -129,6 +143,7 @@ class KeyStore:
         tpm: int | None = None,
         token_budget: int | None = None,
         expires_at: datetime | None = None,
+        budget_period: str | None = None,
     ) -> tuple[KeyRecord, str]:
         """Create a key; returns its record and the secret, which is shown this once and never stored."""
         secret = new_secret()
@@ -144,6 +159,7 @@ class KeyStore:
             "tokens_used": 0,
             "expires_at": require_aware(expires_at, "expires_at"),
             "created_at": utc_now(),
+            "budget_period": _check_period(budget_period),
         }
         async with self._engine.begin() as connection:
             row = (await connection.execute(api_keys.insert().values(values).returning(*_PUBLIC_COLUMNS))).one()
@@ -176,6 +192,7 @@ class KeyStore:
         token_budget: int | Unset | None = UNSET,
         tokens_used: int | Unset = UNSET,
         expires_at: datetime | Unset | None = UNSET,
+        budget_period: str | Unset | None = UNSET,
     ) -> KeyRecord | None:
         """Change the given fields (None clears a limit); returns the updated key, or None if unknown."""
         values: dict[str, Any] = {}
@@ -188,6 +205,9 @@ class KeyStore:
                 values[param] = _check_limit(limit, param)
         if not isinstance(expires_at, Unset):
             values["expires_at"] = require_aware(expires_at, "expires_at")
+        if not isinstance(budget_period, Unset):
+            values["budget_period"] = _check_period(budget_period)
+            values["budget_period_start"] = None  # the new period starts counting at the next request
         if not values:
             return await self.get(key_id)
         return await self._update_returning(key_id, values)
@@ -202,13 +222,78 @@ class KeyStore:
         if not secret.startswith(SECRET_PREFIX):
             return None
         digest = hash_secret(secret)
-        query = sa.select(*_PUBLIC_COLUMNS, api_keys.c.secret_hash).where(api_keys.c.secret_hash == digest)
+        query = sa.select(*_PUBLIC_COLUMNS, api_keys.c.secret_hash, api_keys.c.previous_secret_hash).where(
+            sa.or_(api_keys.c.secret_hash == digest, api_keys.c.previous_secret_hash == digest)
+        )
         async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).mappings().one_or_none()
-        if row is None or not hmac.compare_digest(row["secret_hash"], digest):
+            row = (await connection.execute(query)).mappings().first()
+        if row is None:
             return None
         record = _record(row)
+        if not hmac.compare_digest(row["secret_hash"], digest):
+            # The rotated-out secret: valid only until its grace ends.
+            grace = record.previous_secret_expires_at
+            if grace is None or utc_now() >= grace:
+                return None
         return None if record.revoked else record
+
+    async def rotate(self, key_id: str, *, grace_seconds: int = 0) -> tuple[KeyRecord, str] | None:
+        """Give the key a new secret (returned once); the old one keeps working for `grace_seconds`, then stops."""
+        secret = new_secret()
+        values: dict[str, Any] = {
+            "prefix": secret[:DISPLAY_PREFIX_LENGTH],
+            "secret_hash": hash_secret(secret),
+            "previous_secret_hash": api_keys.c.secret_hash if grace_seconds > 0 else sa.null(),
+            "previous_secret_expires_at": (
+                _timestamp(utc_now() + timedelta(seconds=grace_seconds)) if grace_seconds > 0 else sa.null()
+            ),
+        }
+        record = await self._update_returning(key_id, values, live_only=True)
+        return None if record is None else (record, secret)
+
+    async def delete(self, key_id: str) -> bool:
+        """Delete the key for good (its usage rows stay, under its id); True if it existed."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(sa.delete(api_keys).where(api_keys.c.id == key_id))
+            return bool(result.rowcount)
+
+    async def roll_budget_period(self, key_id: str, period_start: datetime) -> bool:
+        """Start a new budget period at `period_start` (tokens_used back to 0) unless one already started there."""
+        statement = (
+            sa.update(api_keys)
+            .where(
+                api_keys.c.id == key_id,
+                sa.or_(
+                    api_keys.c.budget_period_start.is_(None),
+                    api_keys.c.budget_period_start < _timestamp(period_start),
+                ),
+            )
+            .values(tokens_used=0, budget_period_start=_timestamp(period_start))
+        )
+        async with self._engine.begin() as connection:
+            return bool((await connection.execute(statement)).rowcount)
+
+    async def touch(self, used: dict[str, datetime]) -> None:
+        """Note when each key was last used, in one statement (a time never moves backwards)."""
+        if not used:
+            return
+        when = sa.case(
+            {key_id: _timestamp(require_aware(at, "used_at") or utc_now()) for key_id, at in used.items()},
+            value=api_keys.c.id,
+        )
+        statement = (
+            sa.update(api_keys)
+            .where(api_keys.c.id.in_(list(used)))
+            .values(
+                last_used_at=sa.case(
+                    (api_keys.c.last_used_at.is_(None), when),
+                    (api_keys.c.last_used_at < when, when),
+                    else_=api_keys.c.last_used_at,
+                )
+            )
+        )
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
 
     async def add_tokens_used(self, key_id: str, tokens: int, *, used_at: datetime | None = None) -> None:
         """Add to a key's running token total and note when it was last used."""
@@ -228,8 +313,13 @@ class KeyStore:
         async with self._engine.begin() as connection:
             await connection.execute(statement)
 
-    async def _update_returning(self, key_id: str, values: dict[str, Any]) -> KeyRecord | None:
-        statement = sa.update(api_keys).where(api_keys.c.id == key_id).values(values).returning(*_PUBLIC_COLUMNS)
+    async def _update_returning(
+        self, key_id: str, values: dict[str, Any], *, live_only: bool = False
+    ) -> KeyRecord | None:
+        condition = api_keys.c.id == key_id
+        if live_only:
+            condition = condition & api_keys.c.revoked_at.is_(None)
+        statement = sa.update(api_keys).where(condition).values(values).returning(*_PUBLIC_COLUMNS)
         async with self._engine.begin() as connection:
             row = (await connection.execute(statement)).mappings().one_or_none()
             if row is not None:

@@ -178,6 +178,27 @@ class ModelStore:
             ) from exc
         return _record(row)
 
+    async def replace_overrides(self, overrides: Mapping[str, Mapping[str, Any]], *, clear_others: bool) -> int:
+        """Set many models' overrides in one transaction (all or nothing); with `clear_others`, every model not
+        named gets empty overrides. Names are Ollama names; unknown ones get a row (not present). Returns how many
+        rows changed."""
+        changed = 0
+        async with self._engine.begin() as connection:
+            if clear_others:
+                statement = sa.update(model_settings).values(overrides={})
+                if overrides:
+                    statement = statement.where(model_settings.c.name.not_in(list(overrides)))
+                changed += int((await connection.execute(statement)).rowcount)
+            for name, values in overrides.items():
+                row = {"name": name, "overrides": dict(values), "capabilities": [], "details": {}, "present": False}
+                insert = upsert(connection.dialect.name, model_settings).values(row)
+                statement = insert.on_conflict_do_update(
+                    index_elements=[model_settings.c.name], set_={"overrides": insert.excluded.overrides}
+                )
+                await connection.execute(statement)
+                changed += 1
+        return changed
+
     async def resolve(self, client_name: str) -> ModelRecord | None:
         """The model a client means by `client_name`, by display name or visible Ollama name.
 

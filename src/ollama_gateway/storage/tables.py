@@ -36,7 +36,13 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_used_at", UTCDateTime, nullable=True),
+    # Admin area (0003_admin): budget reset period, and the previous secret still valid during a rotation's grace.
+    sa.Column("budget_period", sa.String(16), nullable=True),
+    sa.Column("budget_period_start", UTCDateTime, nullable=True),
+    sa.Column("previous_secret_hash", sa.String(64), nullable=True),
+    sa.Column("previous_secret_expires_at", UTCDateTime, nullable=True),
     sa.Index(None, "secret_hash", unique=True),
+    sa.Index(None, "previous_secret_hash", unique=True),
 )
 
 model_settings = sa.Table(
@@ -113,4 +119,27 @@ ollama_hosts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(None, "url", unique=True),
+)
+
+# Admin area (migration 0003_admin): who changed what, and login attempts counted per window for the throttle.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(300), nullable=True),
+    sa.Column("detail", Json, nullable=True),
+    sa.Column("client_ip", sa.String(64), nullable=True),
+    sa.Index(None, "created_at"),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Index(None, "window_start"),
 )

@@ -66,6 +66,9 @@ class UsageSummaryRow:
         return self.prompt_tokens + self.completion_tokens
 
 
+LATENCY_SAMPLE_LIMIT = 200_000  # percentiles are computed in Python over at most this many newest rows
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsageBucket:
     """Totals for one time bucket starting at `start` (UTC)."""
@@ -228,6 +231,27 @@ class UsageStore:
             )
             for row in rows
         ]
+
+    async def latencies(
+        self,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        key_id: str | None = None,
+        model: str | None = None,
+        limit: int = LATENCY_SAMPLE_LIMIT,
+    ) -> list[tuple[datetime, int, int | None]]:
+        """(time, latency ms, time to first token ms) of the newest `limit` successful requests, for percentiles."""
+        where = _filters(since=since, until=until, key_id=key_id, model=model, endpoint=None, status=None)
+        query = (
+            sa.select(usage.c.created_at, usage.c.latency_ms, usage.c.ttft_ms)
+            .where(*where, usage.c.status < 400)
+            .order_by(usage.c.created_at.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [(row[0], int(row[1]), None if row[2] is None else int(row[2])) for row in rows]
 
     async def timeseries(
         self,

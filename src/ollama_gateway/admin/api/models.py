@@ -83,6 +83,7 @@ async def update_model(request: Request) -> Response:
         overrides=changes.get("overrides", UNSET),
     )
     await gateway.catalog.reload()
+    await admin_state(request).audit(request, "model.update", name, changes)
     return json_response({"model": model_json(record)})
 
 
@@ -103,6 +104,7 @@ async def delete_model(request: Request) -> Response:
     host = request.query_params.get("host") or None
     results = await gateway.upstream.delete(name, host=host)
     await _refresh_quietly(gateway)
+    await admin_state(request).audit(request, "model.delete", name, {"host": host} if host else None)
     return json_response({"deleted": name, "hosts": results})
 
 
@@ -115,6 +117,7 @@ async def pull_model(request: Request) -> Response:
     host = body.get("host") or None
     if host is not None:
         gateway.upstream.host(str(host))  # 404 before the stream starts
+    await admin_state(request).audit(request, "model.pull", name, {"host": str(host)} if host else None)
     return StreamingResponse(_pull_lines(gateway, name, host), media_type="application/x-ndjson")
 
 

@@ -29,8 +29,11 @@ async def get_settings(request: Request) -> Response:
 async def put_settings(request: Request) -> Response:
     """PUT /admin/api/settings: ollama_url, request_timeout_ms, image_fetch_enabled, image_fetch_allow_private."""
     gateway = admin_state(request).gateway
+    before = asdict(current(gateway))
     updated = parse(await json_object(request), current(gateway))
     await save(gateway, updated)
+    changed = {name: value for name, value in asdict(updated).items() if before.get(name) != value}
+    await admin_state(request).audit(request, "settings.update", "runtime", changed)
     return json_response({"settings": asdict(updated)})
 
 
@@ -61,17 +64,19 @@ async def change_password(request: Request) -> Response:
         raise InvalidRequestError("current_password and new_password are required", param="current_password")
     check_new_password(new_password)
     address = client_address(request)
-    wait = state.throttle.retry_after(address)
+    wait = await state.throttle.attempt(address)
     if wait:
         raise RateLimitError(f"too many failed attempts; try again in {wait} s", retry_after=wait)
     async with state.verify_slots:
         ok = await verify_password(await state.gateway.storage.kv.get(PASSWORD_KEY), current_password)
     if not ok:
-        state.throttle.failed(address)
+        await state.audit(request, "password.change_failed")
         raise PermissionDeniedError("the current password is wrong", param="current_password")
     stored = await set_password(state.gateway.storage.kv, new_password)
     await state.gateway.storage.changes.note("settings")  # other replicas end old sessions within a second
+    await state.throttle.succeeded(address)
     state.password_changed(stored)
+    await state.audit(request, "password.change")
     value, _ = state.codec.issue(await state.current_fingerprint())
     response = json_response({"changed": True})
     set_session_cookie(response, request, value)

@@ -44,8 +44,9 @@ async def login(request: Request) -> Response:
     if not is_same_origin(request) or not state.codec.login_token_valid(str(form.get("login_token") or "")):
         return _login_page(request, error="The login form expired or came from another site; try again.", status=403)
     address = client_address(request)
-    wait = state.throttle.retry_after(address)
+    wait = await state.throttle.attempt(address)  # counted before the password is looked at
     if wait:
+        # Not audited: refused attempts are unbounded under attack, while checked ones are capped by the throttle.
         response = _login_page(
             request, error=f"Too many failed attempts. Try again in {wait} s.", status=429, next_url=next_url
         )
@@ -55,9 +56,10 @@ async def login(request: Request) -> Response:
         stored = await state.gateway.storage.kv.get(PASSWORD_KEY)
         ok = await verify_password(stored, str(form.get("password") or ""))
     if not ok:
-        state.throttle.failed(address)
+        await state.audit(request, "login.failed", actor="anonymous")
         return _login_page(request, error="Wrong password.", status=401, next_url=next_url)
-    state.throttle.succeeded(address)
+    await state.throttle.succeeded(address)
+    await state.audit(request, "login", actor="admin")
     state.password_changed(stored or "")
     value, _ = state.codec.issue(await state.current_fingerprint())
     response = RedirectResponse(next_url, status_code=303)

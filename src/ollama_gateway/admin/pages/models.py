@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ollama_gateway.admin.guard import page
+from ollama_gateway.admin.override_map import export_map
 from ollama_gateway.admin.render import render
 from ollama_gateway.admin.sessions import Session
 from ollama_gateway.admin.state import admin_state
@@ -22,7 +23,12 @@ async def models_page(request: Request, session: Session) -> Response:
         {"record": r, "overrides_json": orjson.dumps(dict(r.overrides), option=orjson.OPT_INDENT_2).decode()}
         for r in gateway.catalog.records
     ]
-    context = {"rows": rows, "refresh_error": gateway.catalog.last_refresh_error}
+    document = export_map(await gateway.storage.models.list())
+    context = {
+        "rows": rows,
+        "refresh_error": gateway.catalog.last_refresh_error,
+        "overrides_document": orjson.dumps(document, option=orjson.OPT_INDENT_2).decode(),
+    }
     return render(request, "models.html", context, session=session)
 
 

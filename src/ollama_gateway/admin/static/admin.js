@@ -23,6 +23,31 @@
     return data;
   }
 
+  // Tables marked .cards become one labelled card per row on a phone: each cell carries its column's name.
+  function labelCells(table) {
+    const names = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+    for (const row of table.querySelectorAll("tbody tr")) {
+      Array.from(row.children).forEach((cell, index) => {
+        if (!cell.hasAttribute("data-label") && !cell.hasAttribute("colspan") && names[index]) {
+          cell.setAttribute("data-label", names[index]);
+        }
+      });
+    }
+  }
+  document.querySelectorAll("table.cards").forEach(labelCells);
+
+  // Charts: the value under the pointer or the keyboard focus, in words, below the chart.
+  for (const figure of document.querySelectorAll(".chart-card")) {
+    const readout = figure.querySelector(".chart-readout");
+    if (!readout) continue;
+    const show = (event) => {
+      const hit = event.target.closest && event.target.closest(".hit");
+      if (hit) readout.textContent = hit.getAttribute("data-tip");
+    };
+    figure.addEventListener("mouseover", show);
+    figure.addEventListener("focusin", show);
+  }
+
   function say(target, text, kind) {
     if (!target) return;
     target.textContent = text;
@@ -39,7 +64,7 @@
         if (el.checked) body[el.name].push(el.value);
       } else if (el.type === "checkbox") {
         body[el.name] = el.checked;
-      } else if (el.type === "number") {
+      } else if (el.type === "number" || el.hasAttribute("data-number")) {
         body[el.name] = el.value === "" ? null : Number(el.value);
       } else {
         body[el.name] = el.value;
@@ -51,7 +76,8 @@
   function markInvalid(form, param) {
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     if (!param) return;
-    const field = form.elements.namedItem(String(param).split(".")[0]);
+    // A param naming no field of its own (e.g. "model.num_ctx" in a whole document) marks the form's main field.
+    const field = form.elements.namedItem(String(param).split(".")[0]) || form.querySelector("[data-invalid-fallback]");
     if (field && field.setAttribute) {
       field.setAttribute("aria-invalid", "true");
       field.focus();
@@ -72,7 +98,7 @@
         if (form.dataset.then === "show-secret") {
           showSecret(data.secret);
           form.reset();
-          say(status, "Key created.", "ok");
+          say(status, form.dataset.api.endsWith("/rotate") ? "Secret rotated." : "Key created.", "ok");
         } else if (form.dataset.success) {
           say(status, form.dataset.success, "ok");
           form.querySelectorAll('input[type="password"]').forEach((el) => { el.value = ""; });
@@ -95,6 +121,7 @@
     if (!panel || !value) return;
     value.textContent = secret;
     panel.hidden = false;
+    panel.scrollIntoView({ block: "center" });
     const copy = panel.querySelector("[data-copy]");
     if (copy) copy.focus();
   }
@@ -267,6 +294,7 @@
           rows.push(row);
         }
         body.replaceChildren(...rows);
+        labelCells(taskTable);
         say(updated, "Updated " + new Date().toLocaleTimeString() + "; refreshes every 3 s.");
       } catch (problem) {
         say(updated, "Could not refresh: " + problem.message, "error");
