@@ -27,6 +27,7 @@ PageFactory = Callable[..., tuple[Any, Problems]]
 PAGES = [
     ("/admin/", "Overview"),
     ("/admin/models", "Models"),
+    ("/admin/hosts", "Ollama hosts"),
     ("/admin/keys", "API keys"),
     ("/admin/usage", "Usage"),
     ("/admin/tasks", "Tasks"),

@@ -21,6 +21,7 @@ STATIC = HERE / "static"
 NAV: tuple[tuple[str, str], ...] = (
     ("/admin/", "Overview"),
     ("/admin/models", "Models"),
+    ("/admin/hosts", "Hosts"),
     ("/admin/keys", "API keys"),
     ("/admin/usage", "Usage"),
     ("/admin/tasks", "Tasks"),

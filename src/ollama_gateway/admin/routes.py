@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
 from ollama_gateway.admin.api import audit as audit_api
+from ollama_gateway.admin.api import hosts as hosts_api
 from ollama_gateway.admin.api import keys as keys_api
 from ollama_gateway.admin.api import models as models_api
 from ollama_gateway.admin.api import override_map as override_map_api
@@ -16,7 +17,7 @@ from ollama_gateway.admin.api import settings as settings_api
 from ollama_gateway.admin.api import tasks as tasks_api
 from ollama_gateway.admin.api import usage as usage_api
 from ollama_gateway.admin.headers import SecurityHeaders
-from ollama_gateway.admin.pages import audit, auth, keys, models, overview, settings, tasks, usage, usage_detail
+from ollama_gateway.admin.pages import audit, auth, hosts, keys, models, overview, settings, tasks, usage, usage_detail
 from ollama_gateway.admin.passwords import bootstrap_password, fingerprint
 from ollama_gateway.admin.render import STATIC
 from ollama_gateway.admin.runtime_settings import apply, load_stored
@@ -42,6 +43,8 @@ def admin_routes() -> list[BaseRoute]:
         *tasks.routes(),
         *settings.routes(),
         *audit.routes(),
+        *hosts.routes(),
+        *hosts_api.routes(),
         *override_map_api.routes(),
         *models_api.routes(),
         *keys_api.routes(),

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ollama_gateway.cli.common import echo_json, echo_table, with_storage
+from ollama_gateway.service.hosts import stored_host_ref
 from ollama_gateway.settings import load_settings
 from ollama_gateway.storage import Storage
 from ollama_gateway.storage.hosts import HostRecord
@@ -119,7 +120,7 @@ def drain(host: str, undo: bool) -> None:
     """Stop sending new requests to a host; requests in flight finish. A settings host is stored to be drained."""
 
     async def run(storage: Storage) -> HostRecord:
-        ref = await _stored_ref(storage, host)
+        ref = await stored_host_ref(storage, load_settings(), host)
         return await storage.hosts.update(ref, draining=not undo)
 
     record: HostRecord = with_storage(run)
@@ -132,14 +133,3 @@ def remove(host: str) -> None:
     """Remove a stored host (by id, name or URL)."""
     record: HostRecord = with_storage(lambda s: s.hosts.remove(host))
     click.echo(f"removed {record.id} {record.url}")
-
-
-async def _stored_ref(storage: Storage, ref: str) -> str:
-    """A stored host's id; a host named only in the settings is stored first (same URL), so it can be changed."""
-    for config in settings_hosts(load_settings()):
-        if ref in (config.id, config.url, config.url + "/"):
-            for record in await storage.hosts.list():
-                if record.url == config.url:
-                    return record.id
-            return (await storage.hosts.add(config.url, max_concurrent=config.max_concurrent)).id
-    return ref

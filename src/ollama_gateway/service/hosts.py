@@ -40,3 +40,15 @@ async def sync_hosts(fleet: Fleet, settings: Settings, storage: Storage) -> None
     wanted = await wanted_hosts(settings, storage)
     if wanted != fleet.configs:
         await fleet.set_hosts(wanted)
+
+
+async def stored_host_ref(storage: Storage, settings: Settings, ref: str) -> str:
+    """The stored host `ref` names; a host known only from the settings is stored first (same URL), so it can be
+    drained, disabled or tuned like any other."""
+    for config in settings_hosts(settings):
+        if ref in (config.id, config.url, config.url + "/"):
+            for record in await storage.hosts.list():
+                if record.url == config.url:
+                    return record.id
+            return (await storage.hosts.add(config.url, max_concurrent=config.max_concurrent)).id
+    return ref

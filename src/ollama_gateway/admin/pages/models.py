@@ -28,6 +28,7 @@ async def models_page(request: Request, session: Session) -> Response:
         "rows": rows,
         "refresh_error": gateway.catalog.last_refresh_error,
         "overrides_document": orjson.dumps(document, option=orjson.OPT_INDENT_2).decode(),
+        "hosts": [(c.id, c.label) for c in gateway.upstream.configs if c.enabled],
     }
     return render(request, "models.html", context, session=session)
 

@@ -191,6 +191,8 @@
       const status = document.getElementById("pull-status");
       const button = pullForm.querySelector('[type="submit"]');
       const model = pullForm.elements.namedItem("model").value.trim();
+      const hostField = pullForm.elements.namedItem("host");
+      const host = hostField && hostField.value ? hostField.value : null;
       bar.closest(".pull-progress").hidden = false;
       bar.value = 0;
       percent.textContent = "0%";
@@ -198,7 +200,8 @@
       say(status, "Starting pull of " + model + "…");
       let succeeded = false;
       const show = (event) => {
-        if (event.error) { say(status, "Pull failed: " + event.error, "error"); return; }
+        const where = event.host ? event.host + ": " : "";
+        if (event.error) { say(status, "Pull failed: " + where + event.error, "error"); return; }
         if (typeof event.percent === "number") {
           bar.value = event.percent;
           percent.textContent = Math.floor(event.percent) + "%";
@@ -209,7 +212,7 @@
           percent.textContent = "100%";
           say(status, "Pulled " + model + ".", "ok");
         } else if (event.status) {
-          say(status, event.status);
+          say(status, where + event.status);
         }
       };
       try {
@@ -217,7 +220,7 @@
           method: "POST",
           credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-          body: JSON.stringify({ model: model }),
+          body: JSON.stringify(host ? { model: model, host: host } : { model: model }),
         });
         if (!response.ok) {
           let message = "status " + response.status;
