@@ -17,6 +17,8 @@ ALLOWED: dict[str, set[str]] = {
     "policy": {"core", "policy", "errors", "settings"},
     "tasks": {"core", "tasks", "errors", "settings"},
     "storage": {"core", "storage", "errors", "settings"},
+    # The per-request glue between the stores, the policy and the upstream port; never HTTP, pages or the CLI.
+    "service": {"core", "service", "errors", "settings", "policy", "storage", "tasks", "upstream", "metrics", "logs"},
 }
 
 

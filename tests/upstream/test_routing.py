@@ -8,8 +8,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ollama_gateway.errors import (
+    GatewayError,
+    UpstreamStatusError,
+    UpstreamStreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
 from ollama_gateway.upstream.hosts import BreakerState, HostConfig, HostState
-from ollama_gateway.upstream.routing import candidates, canonical_model, has_model, load_factor, rank_hosts
+from ollama_gateway.upstream.routing import (
+    candidates,
+    canonical_model,
+    has_model,
+    host_fault,
+    load_factor,
+    rank_hosts,
+    retryable,
+)
 
 
 def host(
@@ -312,3 +327,19 @@ def test_affinity_is_only_a_preference() -> None:
     assert ids(rank_hosts("llama3.2", base, affinity="zzz")) == ["a", "b"]
     assert ids(rank_hosts("llama3.2", base, affinity="b")) == ["b", "a"]
     assert ids(rank_hosts("llama3.2", base)) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("error", "retry", "fault"),
+    [
+        (UpstreamUnavailableError("refused"), True, True),
+        (UpstreamStatusError(500, "runner died"), True, True),
+        (UpstreamStatusError(503, "server busy, please try again.  maximum pending requests exceeded"), True, False),
+        (UpstreamStatusError(404, "model 'x' not found"), False, False),
+        (UpstreamStatusError(400, "bad option"), False, False),
+        (UpstreamTimeoutError("too slow"), False, False),
+        (UpstreamStreamError("broke mid-stream"), False, False),
+    ],
+)
+def test_which_failures_move_to_another_host(error: GatewayError, retry: bool, fault: bool) -> None:
+    assert (retryable(error), host_fault(error)) == (retry, fault)

@@ -1,15 +1,19 @@
-"""Calls that are not one request on one host: a pull onto several hosts at once, and a host's health probe."""
+"""Calls that are not one request on one host: asking every host, the first that answers, a pull onto several
+hosts at once, and a host's health probe."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from ollama_gateway.errors import GatewayError
 from ollama_gateway.upstream.monitor import Probe
 from ollama_gateway.upstream.port import HostPort, PullProgress
-from ollama_gateway.upstream.routing import canonical_model
+from ollama_gateway.upstream.routing import canonical_model, retryable
+
+T = TypeVar("T")
 
 
 async def merged_pull(targets: Sequence[HostPort], model: str) -> AsyncIterator[PullProgress]:
@@ -64,3 +68,30 @@ async def probe(host: HostPort, with_tags: bool) -> Probe:
         latency_ms=latency,
         error=None,
     )
+
+
+async def everywhere(
+    hosts: Sequence[HostPort], call: Callable[[HostPort], Awaitable[T]], no_host: Callable[[], GatewayError]
+) -> list[tuple[HostPort, T]]:
+    """Ask every host at once; the answers of those that gave one (the first error when none did)."""
+    answers = await asyncio.gather(*(call(h) for h in hosts), return_exceptions=True)
+    good = [(h, a) for h, a in zip(hosts, answers, strict=True) if not isinstance(a, BaseException)]
+    if not good:
+        errors = [a for a in answers if isinstance(a, GatewayError)]
+        raise errors[0] if errors else no_host()
+    return good
+
+
+async def first_answer(
+    hosts: Sequence[HostPort], call: Callable[[HostPort], Awaitable[T]], no_host: Callable[[], GatewayError]
+) -> T:
+    """Ask the hosts in turn until one answers; an error that another host would not change is raised at once."""
+    error: GatewayError | None = None
+    for host in hosts:
+        try:
+            return await call(host)
+        except GatewayError as exc:
+            if not retryable(exc):
+                raise
+            error = exc
+    raise error or no_host()

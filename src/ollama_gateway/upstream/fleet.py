@@ -23,29 +23,17 @@ from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequ
 from ollama_gateway.errors import GatewayError, NotFoundError, UpstreamStatusError, UpstreamUnavailableError
 from ollama_gateway.settings import Settings
 from ollama_gateway.upstream.affinity import AffinityTable
-from ollama_gateway.upstream.fanout import merged_pull, probe
+from ollama_gateway.upstream.fanout import everywhere, first_answer, merged_pull, probe
 from ollama_gateway.upstream.hosts import HostConfig, HostState, merge_hosts, settings_hosts
 from ollama_gateway.upstream.monitor import HostMonitor, Probe
 from ollama_gateway.upstream.ollama_host import OllamaHost
 from ollama_gateway.upstream.port import ANYWHERE, HostFactory, HostPort, Placement, PullProgress, RelayReply
 from ollama_gateway.upstream.queue import FairQueue
-from ollama_gateway.upstream.routing import canonical_model, rank_hosts
+from ollama_gateway.upstream.routing import canonical_model, host_fault, rank_hosts, retryable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def retryable(error: GatewayError) -> bool:
-    """Whether another host may succeed where this one failed before sending anything."""
-    if isinstance(error, UpstreamUnavailableError):
-        return True
-    return isinstance(error, UpstreamStatusError) and error.upstream_status >= 500
-
-
-def host_fault(error: GatewayError) -> bool:
-    """Whether the failure says something about the host's health (not about the request)."""
-    return retryable(error) and not (isinstance(error, UpstreamStatusError) and error.upstream_status == 503)
 
 
 class Fleet:
@@ -361,26 +349,12 @@ class Fleet:
         return results
 
     async def _everywhere(self, call: Callable[[HostPort], Awaitable[T]]) -> list[tuple[HostPort, T]]:
-        hosts = self._answering()
-        answers = await asyncio.gather(*(call(h) for h in hosts), return_exceptions=True)
-        good = [(h, a) for h, a in zip(hosts, answers, strict=True) if not isinstance(a, BaseException)]
-        if not good:
-            errors = [a for a in answers if isinstance(a, GatewayError)]
-            raise errors[0] if errors else self._no_host("")
-        return good
+        return await everywhere(self._answering(), call, lambda: self._no_host(""))
 
     async def _first(self, model: str, call: Callable[[HostPort], Awaitable[T]]) -> T:
         ranked = rank_hosts(model, self.states()) if model else []
         hosts = [self._hosts[s.config.id] for s in ranked] or self._answering()
-        error: GatewayError | None = None
-        for host in hosts:
-            try:
-                return await call(host)
-            except GatewayError as exc:
-                if not retryable(exc):
-                    raise
-                error = exc
-        raise error or self._no_host(model)
+        return await first_answer(hosts, call, lambda: self._no_host(model))
 
     def _answering(self) -> list[HostPort]:
         """Hosts worth asking: routable ones, else every enabled one (so a lone host's own error is reported)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ollama_gateway.errors import GatewayError, UpstreamStatusError, UpstreamUnavailableError
 from ollama_gateway.upstream.hosts import HostState
 
 DEFAULT_TAG = "latest"
@@ -87,3 +88,15 @@ def rank_hosts(model: str, hosts: Sequence[HostState], *, affinity: str | None =
         )
 
     return sorted(candidates(model, hosts), key=order)
+
+
+def retryable(error: GatewayError) -> bool:
+    """Whether another host may succeed where this one failed before sending anything."""
+    if isinstance(error, UpstreamUnavailableError):
+        return True
+    return isinstance(error, UpstreamStatusError) and error.upstream_status >= 500
+
+
+def host_fault(error: GatewayError) -> bool:
+    """Whether the failure says something about the host's health (not about the request)."""
+    return retryable(error) and not (isinstance(error, UpstreamStatusError) and error.upstream_status == 503)
