@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -282,3 +284,35 @@ def test_hosts_added_from_the_cli_reach_a_running_gateway(start_gateway: Start, 
         reply = client.chat.completions.create(model="beta", messages=[{"role": "user", "content": "x"}])
         assert reply.choices[0].message.content
     assert served(fleet, 1) == 1
+
+
+def test_a_client_that_hangs_up_while_queued_leaves_the_queue(start_gateway: Start, fake_fleet: Fleet) -> None:
+    fleet = fake_fleet(FakeHostSpec(name="slow", models=["m:latest"], chunk_delay_ms=200, tokens=10))
+    server = start_gateway(ollama_url=fleet.url(0), ollama_max_concurrent=1, host_probe_seconds=0.5)
+    key = server.create_key()
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+
+    def waiting() -> int:
+        return int(on_loop(server, lambda g: g.upstream.queue.waiting))
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(httpx.post, server.url + "/v1/chat/completions", json=body, headers=headers, timeout=60)
+        wait_for(lambda: min(in_flight(server).values()) == 1, "the only slot to be taken")
+        for stream in (False, True):
+            task_id = f"gone-{stream}"
+            payload = json.dumps({**body, "stream": stream}).encode()
+            head = (
+                f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+                f"X-Task-Id: {task_id}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            )
+            with socket.create_connection(("127.0.0.1", server.port)) as raw:
+                raw.sendall(head.encode() + payload)
+                wait_for(lambda: waiting() == 1, "the request to queue")
+            # The socket is closed while the request waits: it must leave the queue, never reaching Ollama.
+            wait_for(lambda: waiting() == 0, "the gone client to leave the queue")
+            server.call(lambda g: g.tracker.flush())
+            doc = httpx.get(server.url + f"/tasks/status/{task_id}", headers=headers).json()
+            assert (doc["state"], doc["message"]) == ("FAILED", "client disconnected")
+        assert running.result(timeout=60).status_code == 200
+    assert served(fleet, 0) == 1
