@@ -38,7 +38,7 @@ def test_usage_csv_has_key_names(runner: CliRunner, on_storage: OnStorage) -> No
     key_id = on_storage(seed)
     result = runner.invoke(cli, ["usage", "--csv"])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(io.StringIO(result.output)))
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["key_id"], r["key_name"], r["model_requested"], r["prompt_tokens"]) for r in rows] == [
         (key_id, "billing", "qwen3", "3")
     ]
@@ -52,7 +52,7 @@ def test_models_export_and_import_round_trip(runner: CliRunner, on_storage: OnSt
     on_storage(seed)
     exported = runner.invoke(cli, ["models", "export"])
     assert exported.exit_code == 0, exported.output
-    assert json.loads(exported.output) == {"llama3.2:latest": {"temperature": 0.1}, "qwen3:latest": {"num_ctx": 4096}}
+    assert json.loads(exported.stdout) == {"llama3.2:latest": {"temperature": 0.1}, "qwen3:latest": {"num_ctx": 4096}}
 
     document = {"house": {"think": "high", "num_ctx": 32768}}  # a display name as the key
     result = runner.invoke(cli, ["models", "import", "--replace", "-"], input=json.dumps(document))
@@ -102,7 +102,7 @@ def test_admin_unlock_clears_the_throttle_and_is_audited(runner: CliRunner, on_s
     assert on_storage(again) == 0
     listed = runner.invoke(cli, ["audit", "list", "--json"])
     assert listed.exit_code == 0, listed.output
-    entries = json.loads(listed.output)
+    entries = json.loads(listed.stdout)
     assert [(e["actor"], e["action"]) for e in entries] == [("cli", "login.unlock")]
     table = runner.invoke(cli, ["audit", "list", "--action", "login."])
     assert "login.unlock" in table.output and "cli" in table.output
