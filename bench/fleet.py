@@ -16,93 +16,51 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from bench.run import BIN, ROOT, Result, direct_call, drive, free_port, gateway_call, wait_http
+from bench.run import ROOT, Result, direct_call, drive, gateway_call, start_fake, start_gateway, wait_http
 
-
-@dataclass
-class Gateway:
-    """A gateway process over some fake hosts."""
-
-    url: str
-    key: str
-    proc: subprocess.Popen[bytes]
+Endpoint = tuple[str, str]  # (gateway URL, key)
 
 
-def start_fake(tokens: int, delay_ms: float) -> tuple[str, subprocess.Popen[bytes]]:
-    port = free_port()
-    argv = [sys.executable, "-m", "tests.fake_ollama", "--port", str(port), "--tokens", str(tokens)]
-    proc = subprocess.Popen([*argv, "--chunk-delay-ms", str(delay_ms)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    return f"http://127.0.0.1:{port}", proc
-
-
-def start_gateway(hosts: list[str], max_concurrent: int) -> Gateway:
-    port = free_port()
-    data = Path(tempfile.mkdtemp(prefix="og-bench-fleet-"))
-    env = {
-        **os.environ,
-        "OLLAMA_URL": hosts[0],
-        "OLLAMA_URLS": ",".join(hosts),
-        "OLLAMA_MAX_CONCURRENT": str(max_concurrent),
-        "DATABASE_URL": f"sqlite:///{data}/bench.db",
-        "GATEWAY_DATA_DIR": str(data),
-        "GATEWAY_CREATE_DB": "1",
-        "LOG_LEVEL": "warning",
-        "ADMIN_PASSWORD": "bench-password-not-secret",
-    }
-    env.pop("REDIS_URL", None)
-    created = subprocess.run(
-        [str(BIN / "ollama-gateway"), "keys", "create", "--name", "bench", "--json"],
-        env=env,
-        cwd=data,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    proc = subprocess.Popen(
-        [str(BIN / "ollama-gateway"), "serve", "--port", str(port)],
-        env=env,
-        cwd=data,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return Gateway(f"http://127.0.0.1:{port}", json.loads(created.stdout)["key"], proc)
+@asynccontextmanager
+async def fleets(delay_ms: float, max_concurrent: int) -> AsyncIterator[tuple[str, Endpoint, Endpoint]]:
+    """Two fake hosts, a gateway over the first and one over both: (first fake URL, one-host, two-host)."""
+    fakes = [start_fake(20, delay_ms) for _ in range(2)]
+    urls = [url for url, _ in fakes]
+    procs: list[subprocess.Popen[bytes]] = [proc for _, proc in fakes]
+    gateways = []
+    try:
+        for hosts in (urls[:1], urls):
+            url, key, proc = start_gateway(
+                hosts[0], {"OLLAMA_URLS": ",".join(hosts), "OLLAMA_MAX_CONCURRENT": str(max_concurrent)}
+            )
+            procs.append(proc)
+            gateways.append((url, key))
+        for url in urls:
+            await wait_http(url + "/api/version")
+        for url, _ in gateways:
+            await wait_http(url + "/healthz")
+        yield urls[0], gateways[0], gateways[1]
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
 
 
 async def scaling(requests: int) -> tuple[Result, Result]:
-    fakes = [start_fake(20, 5.0) for _ in range(2)]
-    one = start_gateway([fakes[0][0]], 4)
-    two = start_gateway([f for f, _ in fakes], 4)
-    try:
-        for url in (*(f for f, _ in fakes), one.url, two.url):
-            await wait_http(url + ("/healthz" if url in (one.url, two.url) else "/api/version"))
-        single = await drive("one host", 16, requests, gateway_call(one.url, one.key, False))
-        double = await drive("two hosts", 16, requests, gateway_call(two.url, two.key, False))
-    finally:
-        for proc in (one.proc, two.proc, *(p for _, p in fakes)):
-            proc.terminate()
-            proc.wait(10)
+    async with fleets(5.0, 4) as (_, (one, one_key), (two, two_key)):
+        single = await drive("one host", 16, requests, gateway_call(one, one_key, False))
+        double = await drive("two hosts", 16, requests, gateway_call(two, two_key, False))
     return single, double
 
 
 async def latency(requests: int) -> tuple[Result, Result, Result]:
-    fakes = [start_fake(20, 0.0) for _ in range(2)]
-    one = start_gateway([fakes[0][0]], 64)
-    two = start_gateway([f for f, _ in fakes], 64)
-    try:
-        for url in (*(f for f, _ in fakes), one.url, two.url):
-            await wait_http(url + ("/healthz" if url in (one.url, two.url) else "/api/version"))
-        direct = await drive("direct", 1, requests, direct_call(fakes[0][0], False))
-        single = await drive("one host", 1, requests, gateway_call(one.url, one.key, False))
-        double = await drive("two hosts", 1, requests, gateway_call(two.url, two.key, False))
-    finally:
-        for proc in (one.proc, two.proc, *(p for _, p in fakes)):
-            proc.terminate()
-            proc.wait(10)
+    async with fleets(0.0, 64) as (fake, (one, one_key), (two, two_key)):
+        direct = await drive("direct", 1, requests, direct_call(fake, False))
+        single = await drive("one host", 1, requests, gateway_call(one, one_key, False))
+        double = await drive("two hosts", 1, requests, gateway_call(two, two_key, False))
     return direct, single, double
 
 

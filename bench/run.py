@@ -157,27 +157,22 @@ class Processes:
             proc.wait(10)
 
 
-def start_processes(tokens: int, extra_env: dict[str, str] | None = None) -> Processes:
-    """Start the fake and the gateway (with a fresh SQLite file and one key); `extra_env` configures the gateway."""
-    fake_port, gateway_port = free_port(), free_port()
-    fake, gateway = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{gateway_port}"
+def start_gateway(ollama_url: str, extra_env: dict[str, str] | None = None) -> tuple[str, str, subprocess.Popen[bytes]]:
+    """A gateway process on a fresh SQLite file with one key: its URL, the key, the process."""
+    port = free_port()
     data = Path(tempfile.mkdtemp(prefix="og-bench-"))
     env = {
         **os.environ,
-        "OLLAMA_URL": fake,
+        "OLLAMA_URL": ollama_url,
         "OLLAMA_MAX_CONCURRENT": "64",  # the fake has no parallel limit: measure the gateway, not its queue
         "DATABASE_URL": f"sqlite:///{data}/bench.db",
         "GATEWAY_DATA_DIR": str(data),
+        "GATEWAY_CREATE_DB": "1",
         "LOG_LEVEL": "warning",
         "ADMIN_PASSWORD": "bench-password-not-secret",
     }
     env.pop("REDIS_URL", None)
     env.update(extra_env or {})
-    fake_proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_ollama", "--port", str(fake_port), "--tokens", str(tokens)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
     created = subprocess.run(
         [str(BIN / "ollama-gateway"), "keys", "create", "--name", "bench", "--json"],
         env=env,
@@ -186,14 +181,30 @@ def start_processes(tokens: int, extra_env: dict[str, str] | None = None) -> Pro
         capture_output=True,
         text=True,
     )
-    gateway_proc = subprocess.Popen(
-        [str(BIN / "ollama-gateway"), "serve", "--port", str(gateway_port)],
+    proc = subprocess.Popen(
+        [str(BIN / "ollama-gateway"), "serve", "--port", str(port)],
         env=env,
         cwd=data,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return Processes(fake, gateway, json.loads(created.stdout)["key"], fake_proc, gateway_proc)
+    return f"http://127.0.0.1:{port}", json.loads(created.stdout)["key"], proc
+
+
+def start_fake(tokens: int, delay_ms: float = 0.0) -> tuple[str, subprocess.Popen[bytes]]:
+    """A fake Ollama process: its URL and the process."""
+    port = free_port()
+    argv = [sys.executable, "-m", "tests.fake_ollama", "--port", str(port), "--tokens", str(tokens)]
+    if delay_ms:
+        argv += ["--chunk-delay-ms", str(delay_ms)]
+    return f"http://127.0.0.1:{port}", subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def start_processes(tokens: int, extra_env: dict[str, str] | None = None) -> Processes:
+    """Start the fake and the gateway (with a fresh SQLite file and one key); `extra_env` configures the gateway."""
+    fake, fake_proc = start_fake(tokens)
+    gateway, key, gateway_proc = start_gateway(fake, extra_env)
+    return Processes(fake, gateway, key, fake_proc, gateway_proc)
 
 
 async def measure(procs: Processes, requests: int) -> tuple[list[tuple[Result, Result]], float]:
