@@ -84,3 +84,15 @@ def test_pull_onto_one_host_names_the_host_in_its_progress(fleet_admin: Admin, t
         "/admin/api/models/pull", json={"model": "x", "host": "nope"}, headers=fleet_admin.headers()
     )
     assert missing.status_code == 404
+
+
+def test_delete_from_one_host_or_everywhere(fleet_admin: Admin, two_hosts: FakeFleet) -> None:
+    fleet_admin.send("POST", "/admin/api/hosts", {"url": two_hosts.url(1), "name": "b"})
+    hosts = {h["label"]: h for h in fleet_admin.get("/admin/api/hosts").json()["hosts"]}
+    assert "llama3.2:latest" in hosts["b"]["models"]  # the fake's default catalog
+    page = fleet_admin.get("/admin/models").text
+    assert "Delete from b" in page and "Delete everywhere" in page
+    one = fleet_admin.send("DELETE", f"/admin/api/models/llama3.2:latest?host={hosts['b']['id']}")
+    assert one.status_code == 200, one.text
+    assert one.json()["hosts"] == {"b": "deleted"}
+    assert two_hosts.stats(1)["paths"].get("/api/delete") == 1 and "/api/delete" not in two_hosts.stats(0)["paths"]

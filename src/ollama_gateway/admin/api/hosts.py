@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from starlette.routing import Route
 from ollama_gateway.admin.api.common import json_object
 from ollama_gateway.admin.guard import api
 from ollama_gateway.admin.state import admin_state
+from ollama_gateway.errors import GatewayError
 from ollama_gateway.service.hosts import stored_host_ref, sync_hosts
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.storage.hosts import check_host_url
@@ -103,8 +105,11 @@ async def remove_host(request: Request) -> Response:
 
 
 async def _apply(gateway: Gateway) -> None:
-    # This process at once; the others through the change marker the store moved.
+    # This process at once; the others through the change marker the store moved. The catalog follows, so a new
+    # host's models are listed (a failure stays on the catalog and shows on the models page).
     await sync_hosts(gateway.upstream, gateway.settings, gateway.storage)
+    with contextlib.suppress(GatewayError):
+        await gateway.catalog.refresh()
 
 
 def routes() -> list[Route]:

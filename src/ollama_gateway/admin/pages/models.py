@@ -12,6 +12,7 @@ from ollama_gateway.admin.override_map import export_map
 from ollama_gateway.admin.render import render
 from ollama_gateway.admin.sessions import Session
 from ollama_gateway.admin.state import admin_state
+from ollama_gateway.upstream.routing import canonical_model
 
 
 @page
@@ -29,6 +30,7 @@ async def models_page(request: Request, session: Session) -> Response:
         "refresh_error": gateway.catalog.last_refresh_error,
         "overrides_document": orjson.dumps(document, option=orjson.OPT_INDENT_2).decode(),
         "hosts": [(c.id, c.label) for c in gateway.upstream.configs if c.enabled],
+        "held": {s.config.id: {canonical_model(m) for m in s.models} for s in gateway.upstream.states()},
     }
     return render(request, "models.html", context, session=session)
 
