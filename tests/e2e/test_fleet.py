@@ -16,6 +16,8 @@ import openai
 import pytest
 
 from ollama_gateway.service.runtime import Gateway
+from tests.fake_ollama.replies import Reply
+from tests.fake_ollama.server import FakeOllama
 from tests.support.fleet import FakeFleet, FakeHostSpec
 from tests.support.gateway import GatewayServer
 
@@ -316,3 +318,31 @@ def test_a_client_that_hangs_up_while_queued_leaves_the_queue(start_gateway: Sta
             assert (doc["state"], doc["message"]) == ("FAILED", "client disconnected")
         assert running.result(timeout=60).status_code == 200
     assert served(fleet, 0) == 1
+
+
+def test_a_small_connection_pool_never_holds_up_a_dispatched_request(
+    start_gateway: Start, fake_ollama: FakeOllama
+) -> None:
+    # UPSTREAM_MAX_CONNECTIONS=1 but three slots: the pool grows to the host's capacity, so all three reach
+    # Ollama at once instead of one waiting (until its time limit) for a pooled connection.
+    release = threading.Event()
+    replies = [Reply(content=["a ", "b"], hold=release) for _ in range(3)]
+    fake_ollama.script(*replies)
+    server = start_gateway(upstream_max_connections=1, ollama_max_concurrent=3, request_timeout_ms=20_000)
+    key = server.create_key()
+    with ThreadPoolExecutor(3) as pool:
+        body = {"model": "llama3.2", "messages": [{"role": "user", "content": "x"}]}
+        futures = [
+            pool.submit(
+                httpx.post,
+                server.url + "/v1/chat/completions",
+                json=body,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30,
+            )
+            for _ in range(3)
+        ]
+        for reply in replies:
+            assert reply.held.wait(15), "a request did not reach Ollama while the others were held"
+        release.set()
+        assert [f.result(timeout=30).status_code for f in futures] == [200, 200, 200]

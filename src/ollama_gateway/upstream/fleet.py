@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+PROBE_CONNECTIONS = 4  # pooled connections beyond a host's capacity: probes, listings, show, pull
+
 
 class Fleet:
     """Several OllamaHosts behind one port."""
@@ -105,11 +107,10 @@ class Fleet:
         self.queue.notify()
 
     def _ollama_host(self, config: HostConfig) -> HostPort:
-        return OllamaHost(
-            config,
-            connect_timeout=self._settings.upstream_connect_timeout,
-            max_connections=self._settings.upstream_max_connections,
-        )
+        # The pool always has room for every slot the queue hands out (plus probes and listings), so a request
+        # never waits for a pooled connection: past its host's capacity it waits in the fair queue instead.
+        pool = max(self._settings.upstream_max_connections, config.max_concurrent + PROBE_CONNECTIONS)
+        return OllamaHost(config, connect_timeout=self._settings.upstream_connect_timeout, max_connections=pool)
 
     def _retire(self, host: HostPort) -> None:
         self.affinity.forget_host(host.config.id)
