@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -57,3 +58,20 @@ async def test_open_without_migrating_leaves_the_schema_alone(storage_url: str) 
 async def test_a_failed_open_releases_the_engine() -> None:
     with pytest.raises(DependencyUnavailableError):  # a refused connect is mapped once, at the storage boundary
         await open_storage("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_a_cancelled_query_is_never_mapped_to_an_outage() -> None:
+    # SQLAlchemy reports a task cancelled mid-query as a disconnect; mapping it to DependencyUnavailableError
+    # would let `except Exception` loops swallow the cancellation (a gateway that never stops).
+    from types import SimpleNamespace
+
+    from ollama_gateway.storage.database import _map_outage
+
+    for original in (asyncio.CancelledError(), KeyboardInterrupt()):
+        context = SimpleNamespace(sqlalchemy_exception=None, original_exception=original, is_disconnect=True)
+        _map_outage(context)  # type: ignore[arg-type]  # returns: SQLAlchemy re-raises the original as it is
+    refused = SimpleNamespace(
+        sqlalchemy_exception=None, original_exception=ConnectionRefusedError(), is_disconnect=True
+    )
+    with pytest.raises(DependencyUnavailableError):
+        _map_outage(refused)  # type: ignore[arg-type]

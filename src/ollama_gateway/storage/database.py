@@ -31,6 +31,8 @@ def _map_outage(context: ExceptionContext) -> None:
     """
     error = context.sqlalchemy_exception
     original = context.original_exception
+    if not isinstance(original, Exception):
+        return  # a cancelled task (CancelledError) or an exit: never turn it into an error the caller may swallow
     outage = context.is_disconnect or isinstance(error, OperationalError | InterfaceError)
     outage = outage or isinstance(original, OSError | ConnectionError | TimeoutError)
     if outage:
