@@ -207,43 +207,58 @@ def start_processes(tokens: int, extra_env: dict[str, str] | None = None) -> Pro
     return Processes(fake, gateway, key, fake_proc, gateway_proc)
 
 
-async def measure(procs: Processes, requests: int) -> tuple[list[tuple[Result, Result]], float]:
-    """Every scenario, direct then through the gateway, in one run."""
+def start_bare(fake: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """The bare proxy (bench/bare.py) in front of the fake: the anchor every gateway figure is a ratio to."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.bare", "--port", str(port), "--upstream", fake]
+    return f"http://127.0.0.1:{port}", subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+async def measure(procs: Processes, requests: int, bare: str) -> tuple[list[tuple[Result, Result, Result]], float]:
+    """Every scenario direct, through the bare proxy and through the gateway, in one run."""
     await wait_http(procs.fake + "/api/version")
     await wait_http(procs.gateway + "/healthz")
-    results: list[tuple[Result, Result]] = []
+    await wait_http(bare + "/")
+    results: list[tuple[Result, Result, Result]] = []
     for stream in (False, True):
         for concurrency in (1, 32):
             total = requests if concurrency == 32 else max(requests // 4, 50)
             mode = "stream" if stream else "plain"
             direct = await drive(f"direct {mode}", concurrency, total, direct_call(procs.fake, stream))
+            anchor = await drive(f"bare {mode}", concurrency, total, gateway_call(bare, "none", stream))
             through = await drive(f"gateway {mode}", concurrency, total, gateway_call(procs.gateway, procs.key, stream))
-            results.append((direct, through))
+            results.append((direct, anchor, through))
     return results, rss_mb(procs.gateway_proc.pid)
 
 
 def main(args: argparse.Namespace) -> dict[str, object]:
     """Start the processes, measure, report, stop."""
     procs = start_processes(args.tokens)
+    bare, bare_proc = start_bare(procs.fake)
     try:
-        results, memory = asyncio.run(measure(procs, args.requests))
+        results, memory = asyncio.run(measure(procs, args.requests, bare))
     finally:
+        bare_proc.terminate()
+        bare_proc.wait(10)
         procs.stop()
     return report(results, memory, args)
 
 
-def report(results: list[tuple[Result, Result]], memory: float, args: argparse.Namespace) -> dict[str, object]:
+def report(results: list[tuple[Result, Result, Result]], memory: float, args: argparse.Namespace) -> dict[str, object]:
     rows = []
-    header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'gw rps':>10}{'ratio':>8}"
+    header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'bare rps':>10}{'gw rps':>10}{'gw/bare':>9}"
     print(header + f"{'direct p50':>12}{'gw p50':>9}{'added p50':>11}")
-    for direct, through in results:
+    for direct, anchor, through in results:
         mode = direct.name.split()[1]
         row = {
             "mode": mode,
             "concurrency": direct.concurrency,
             "direct_rps": round(direct.rps, 1),
+            "bare_rps": round(anchor.rps, 1),
             "gateway_rps": round(through.rps, 1),
             "throughput_ratio": round(through.rps / direct.rps, 3),
+            "gateway_to_bare_ratio": round(through.rps / anchor.rps, 3),
+            "bare_added_p50_ms": round(anchor.median_ms - direct.median_ms, 3),
             "direct_p50_ms": round(direct.median_ms, 3),
             "gateway_p50_ms": round(through.median_ms, 3),
             "added_p50_ms": round(through.median_ms - direct.median_ms, 3),
@@ -254,9 +269,12 @@ def report(results: list[tuple[Result, Result]], memory: float, args: argparse.N
             row["direct_chunks_per_s"] = round(direct.chunks_per_s)
             row["gateway_chunks_per_s"] = round(through.chunks_per_s)
             row["chunk_rate_ratio"] = round(through.chunks_per_s / direct.chunks_per_s, 3)
+            row["bare_chunks_per_s"] = round(anchor.chunks_per_s)
+            row["chunk_rate_to_bare_ratio"] = round(through.chunks_per_s / anchor.chunks_per_s, 3)
         rows.append(row)
         print(
-            f"{mode:<16}{direct.concurrency:>4}{direct.rps:>12.1f}{through.rps:>10.1f}{row['throughput_ratio']:>8}"
+            f"{mode:<16}{direct.concurrency:>4}{direct.rps:>12.1f}{anchor.rps:>10.1f}{through.rps:>10.1f}"
+            f"{row['gateway_to_bare_ratio']:>9}"
             f"{direct.median_ms:>11.2f}ms{through.median_ms:>7.2f}ms{row['added_p50_ms']:>9.2f}ms"
         )
     print(f"gateway resident memory after the run: {memory:.1f} MB")
