@@ -92,6 +92,7 @@ def test_delete_from_one_host_or_everywhere(fleet_admin: Admin, two_hosts: FakeF
     assert "llama3.2:latest" in hosts["b"]["models"]  # the fake's default catalog
     page = fleet_admin.get("/admin/models").text
     assert "Delete from b" in page and "Delete everywhere" in page
+    assert page.count('id="overrides-document"') == 1 and "<title>Models" in page  # once, not also in <title>
     one = fleet_admin.send("DELETE", f"/admin/api/models/llama3.2:latest?host={hosts['b']['id']}")
     assert one.status_code == 200, one.text
     assert one.json()["hosts"] == {"b": "deleted"}

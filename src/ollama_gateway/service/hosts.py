@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage
 from ollama_gateway.storage.hosts import HostRecord
 from ollama_gateway.upstream.fleet import Fleet
 from ollama_gateway.upstream.hosts import HostConfig, merge_hosts, settings_hosts
-
-log = logging.getLogger(__name__)
 
 
 def to_config(record: HostRecord, settings: Settings) -> HostConfig:

@@ -24,7 +24,7 @@ from ollama_gateway.errors import GatewayError, NotFoundError, UpstreamStatusErr
 from ollama_gateway.settings import Settings
 from ollama_gateway.upstream.affinity import AffinityTable
 from ollama_gateway.upstream.fanout import everywhere, first_answer, merged_pull, probe
-from ollama_gateway.upstream.hosts import HostConfig, HostState, merge_hosts, settings_hosts
+from ollama_gateway.upstream.hosts import HostConfig, HostState
 from ollama_gateway.upstream.monitor import HostMonitor, Probe
 from ollama_gateway.upstream.ollama_host import OllamaHost
 from ollama_gateway.upstream.port import ANYWHERE, HostFactory, HostPort, Placement, PullProgress, RelayReply
@@ -62,11 +62,6 @@ class Fleet:
         self.failovers = 0
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self.on_wait: Callable[[float], None] | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, stored: Sequence[HostConfig] = ()) -> Fleet:
-        """The fleet of the settings' hosts plus those stored in the database."""
-        return cls(merge_hosts(settings_hosts(settings), stored), settings)
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
