@@ -110,4 +110,6 @@ def log_in(page: Any, server: GatewayServer, password: str = PASSWORD) -> None:
 def screenshot(page: Any, name: str) -> None:
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    # A full-page capture of a long page can take Chromium well over the default 15 s on a loaded 2-core
+    # machine; it is a documentation artifact, so it gets its own, longer limit.
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled", timeout=60_000)
