@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     ttl_running: int = 3600
     ttl_done: int = 86400
     heartbeat_sec: float = 10.0
+    task_flush_seconds: float = 0.05  # status writes are coalesced and stored once per interval
     algorithm_id: str = "ollama-openai"
 
     # Anthropic streams

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 import redis
 
@@ -191,15 +192,26 @@ def test_ttls_in_redis(start_gateway: Callable[..., GatewayServer], fake_ollama:
     worker.start()
     store = redis.Redis.from_url(redis_url)
     try:
-        api.wait("ttl-1", lambda d: d["state"] == "RUNNING")
+        # Redis itself, not the API: the API reads the gateway's unwritten states first.
+        _wait_in_redis(store, "ttl-1", "RUNNING")
         assert 3500 < store.ttl("ts:ollama:ttl-1") <= 3600
     finally:
         release.set()
         worker.join(10)
-    api.wait("ttl-1", lambda d: d["state"] == "SUCCESS")
+    _wait_in_redis(store, "ttl-1", "SUCCESS")
     assert 86000 < store.ttl("ts:ollama:ttl-1") <= 86400
     store.close()
     api.http.close()
+
+
+def _wait_in_redis(store: redis.Redis, task_id: str, state: str, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        raw = store.get(f"ts:ollama:{task_id}")
+        if raw is not None and orjson.loads(raw)["state"] == state:
+            return
+        assert time.monotonic() < deadline, f"{task_id} never {state} in Redis (last: {raw!r})"
+        time.sleep(0.01)
 
 
 def test_redis_outage_mid_traffic(

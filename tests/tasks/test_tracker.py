@@ -49,19 +49,57 @@ class DownStore(MemoryTaskStore):
 
 
 async def test_lifecycle_documents(tracker: TaskTracker, store: TaskStore) -> None:
+    # Reads go through the tracker's table of unwritten states, so every step is visible at once.
     handle = await tracker.begin("life-1", "key-1", EXTENSIONS)
-    pending = await wait_for_stage(store, "life-1", "PENDING", "accepted")
+    pending = await tracker.get("life-1")
+    assert pending is not None and (pending["state"], pending["stage"]) == ("PENDING", "accepted")
     assert pending["message"] == "request accepted"
     assert pending["algorithm_id"] == "ollama-openai"
     assert pending["extensions"] == {**EXTENSIONS, "key_id": "key-1"}
     handle.forwarding()
-    running = await wait_for_stage(store, "life-1", "RUNNING", "forwarding")
+    running = await tracker.get("life-1")
+    assert running is not None and (running["state"], running["stage"]) == ("RUNNING", "forwarding")
     assert running["message"] == "forwarding to upstream"
     assert running["event_id"] != pending["event_id"]
+    await tracker.flush()
+    stored = await store.get("life-1")
+    assert stored is not None and stored["state"] == "RUNNING"
     handle.succeed()
     done = await wait_for_stage(store, "life-1", "SUCCESS", "done")
     assert done["message"] == "completed"
     assert isinstance(done["timestamp"], int) and abs(done["timestamp"] - time.time()) < 5
+    await tracker.close()
+
+
+async def test_states_within_one_interval_are_written_once() -> None:
+    store = RecordingStore()
+    tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=3600)  # the writer never wakes by itself
+    handle = await tracker.begin("quick", "k", EXTENSIONS)
+    handle.forwarding()
+    seen = await tracker.get("quick")
+    assert seen is not None and seen["state"] == "RUNNING"  # read-through: true before anything is stored
+    listed = await tracker.list("k")
+    assert [d["task_id"] for d in listed] == ["quick"] and listed[0]["state"] == "RUNNING"
+    assert await tracker.list("someone-else") == []
+    assert store.writes == [] and await store.get("quick") is None
+    handle.succeed()
+    await tracker.flush()
+    assert store.writes == [("SUCCESS", "done", 86400)]  # PENDING and RUNNING were superseded unwritten
+    assert tracker.unwritten == 0
+    await tracker.close()
+
+
+async def test_many_tasks_are_written_as_one_batch(store: TaskStore) -> None:
+    tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=3600)
+    handles = [await tracker.begin(f"batch-{i}", "k", {}) for i in range(30)]
+    for handle in handles:
+        handle.succeed()
+    assert tracker.unwritten == 30
+    await tracker.flush()
+    assert tracker.unwritten == 0
+    docs = await store.list("k", limit=100)
+    assert sorted(d["task_id"] for d in docs) == sorted(h.task_id for h in handles)
+    assert all(d["state"] == "SUCCESS" for d in docs)
     await tracker.close()
 
 
@@ -70,7 +108,9 @@ async def test_ttls_follow_the_state(redis_url: str, raw_redis: Redis[bytes]) ->
     tracker = TaskTracker(store, Settings(ttl_running=1234, ttl_done=5678, heartbeat_sec=HEARTBEAT))
     handle = await tracker.begin("ttl-1", None, {})
     handle.forwarding()
-    await wait_for_stage(store, "ttl-1", "RUNNING", "forwarding")
+    await tracker.flush()
+    running = await store.get("ttl-1")
+    assert running is not None and running["state"] == "RUNNING"
     assert 1224 <= await raw_redis.ttl("ts:ollama:ttl-1") <= 1234
     handle.fail("upstream status 404: model not found")
     done = await wait_for_stage(store, "ttl-1", "FAILED", "error")
@@ -274,7 +314,7 @@ async def test_close_fails_running_tasks_and_stops_heartbeats(tracker: TaskTrack
     await tracker.close()
     doc = await store.get("left")
     assert doc is not None and doc["state"] == "FAILED" and doc["message"] == "gateway shutting down"
-    assert handle._heartbeat is None and not tracker._background
+    assert handle._heartbeat is None and tracker.unwritten == 0
 
 
 async def test_a_handle_never_finished_gives_up_after_ttl_running(store: TaskStore) -> None:

@@ -16,6 +16,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from ollama_gateway.web.disconnect import DisconnectSignal, install
+
 log = logging.getLogger(__name__)
 
 # What a request line and header lines add to the name/value bytes httptools reports: ": " and CRLF.
@@ -61,6 +63,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._over_cap = False
         self._refused = False
         self._linger: asyncio.TimerHandle | None = None
+        self._disconnect: DisconnectSignal | None = None  # the current request's (see web.disconnect)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Count the connection; past the cap it is answered 503 at its first request and closed."""
@@ -76,6 +79,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._linger is not None:
             self._linger.cancel()
         super().connection_lost(exc)
+        if self._disconnect is not None and self.cycle is not None and self.cycle.disconnected:
+            self._disconnect.fire()
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser, refusing headers past the size limit before parsing much more of them."""
@@ -106,6 +111,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             finally:
                 self.app = app
             return
+        self._disconnect = install(self.scope)
         super().on_headers_complete()
         self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_too_slow)
 
@@ -169,6 +175,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.cycle is not None:
             self.cycle.disconnected = True  # the app, if it runs, sees http.disconnect and writes nothing
             self.cycle.message_event.set()
+            if self._disconnect is not None:
+                self._disconnect.fire()
         self.transport.write(b"".join(head))
         # A lingering close: closing with unread input would reset the connection, and the client could lose
         # the answer; so half-close, discard what still arrives, and close for good a moment later.

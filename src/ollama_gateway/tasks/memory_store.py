@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -49,6 +49,10 @@ class MemoryTaskStore:
         while len(self._docs) > self._max_docs:
             self._drop(next(iter(self._docs)))
         return True
+
+    async def put_many(self, items: Sequence[tuple[TaskDocument, int, str | None]]) -> list[bool]:
+        """`put` each (document, ttl, owner)."""
+        return [await self.put(doc, ttl, owner) for doc, ttl, owner in items]
 
     async def get(self, task_id: str) -> TaskDocument | None:
         """The live document, or None once missing or expired."""

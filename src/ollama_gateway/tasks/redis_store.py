@@ -6,7 +6,7 @@ import asyncio
 import builtins
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -133,20 +133,29 @@ class RedisTaskStore:
 
     async def put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
         """SET the document with EX `ttl` and index it; False (never an exception) when Redis is down."""
+        return (await self.put_many([(doc, ttl, owner)]))[0]
+
+    async def put_many(self, items: Sequence[tuple[TaskDocument, int, str | None]]) -> builtins.list[bool]:
+        """`put` each (document, ttl, owner) in one round trip (each index trimmed once); all False when down."""
+        if not items:
+            return []
         if self._breaker_open():
             self._errors.labels("redis", "put").inc()
-            return False
-        stored = with_owner(doc, owner)
-        task_id = stored["task_id"]
-        score = self._next_score()
+            return [False] * len(items)
         now_ms = int(time.time() * 1000)
-        indexes = [INDEX_ALL] if owner is None else [INDEX_ALL, index_key(owner)]
+        touched: set[str] = set()
 
         async def write() -> None:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.set(task_key(task_id), encode_document(stored), ex=max(1, ttl))
-                for index in indexes:
-                    pipe.zadd(index, {task_id: score})
+            async with self._client.pipeline(transaction=False) as pipe:
+                for doc, ttl, owner in items:
+                    stored = with_owner(doc, owner)
+                    task_id = stored["task_id"]
+                    score = self._next_score()
+                    pipe.set(task_key(task_id), encode_document(stored), ex=max(1, ttl))
+                    for index in (INDEX_ALL,) if owner is None else (INDEX_ALL, index_key(owner)):
+                        pipe.zadd(index, {task_id: score})
+                        touched.add(index)
+                for index in touched:
                     pipe.zremrangebyscore(index, "-inf", now_ms - self._index_ttl * 1000)
                     pipe.zremrangebyrank(index, 0, -self._index_max - 1)
                     pipe.expire(index, self._index_ttl)
@@ -155,8 +164,8 @@ class RedisTaskStore:
         try:
             await self._call("put", write)
         except TaskStoreUnavailableError:
-            return False
-        return True
+            return [False] * len(items)
+        return [True] * len(items)
 
     async def get(self, task_id: str) -> TaskDocument | None:
         """The document, None if missing; TaskStoreUnavailableError while Redis is down."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from typing import Final, Protocol, runtime_checkable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
@@ -33,6 +34,10 @@ class TaskStore(Protocol):
 
     async def put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
         """Store `doc` for `ttl` seconds under `owner`; False when the write was skipped (store down)."""
+        ...
+
+    async def put_many(self, items: Sequence[tuple[TaskDocument, int, str | None]]) -> list[bool]:
+        """`put` for each (document, ttl, owner) in one go; which of them were written."""
         ...
 
     async def get(self, task_id: str) -> TaskDocument | None:

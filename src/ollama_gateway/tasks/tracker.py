@@ -1,12 +1,13 @@
-"""The per-request task lifecycle: PENDING → RUNNING (+ heartbeats) → SUCCESS | FAILED, written off the request path."""
+"""The per-request task lifecycle: PENDING → RUNNING (+ heartbeats) → SUCCESS | FAILED, written off the request path
+by one coalescing writer."""
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 from ollama_gateway import errors
@@ -27,7 +28,7 @@ from ollama_gateway.tasks.document import (
     queued_message,
     visible_to,
 )
-from ollama_gateway.tasks.store import TaskStore
+from ollama_gateway.tasks.store import LIST_LIMIT_DEFAULT, TaskStore, clamp_limit
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +37,43 @@ T = TypeVar("T")
 DEFAULT_TTL_RUNNING: Final = 3600
 DEFAULT_TTL_DONE: Final = 86_400
 DEFAULT_HEARTBEAT_SEC: Final = 10.0
+DEFAULT_FLUSH_SEC: Final = 0.05
 DEFAULT_ALGORITHM_ID: Final = "ollama-openai"
 SHUTDOWN_REASON: Final = "gateway shutting down"
 
 
-@dataclass(slots=True)
-class _Writer:
-    """The one writer of a task id: it holds only the newest unwritten document, so writes stay in order."""
+class _Change:
+    """The newest unwritten state of one task; its document (and event id) is built only once it is needed."""
 
-    owner: str | None = None
-    pending: tuple[TaskDocument, int, str | None] | None = None
-    task: asyncio.Task[None] | None = field(default=None)
+    __slots__ = ("_doc", "at", "extensions", "message", "owner", "seq", "stage", "state", "task_id")
+
+    def __init__(self, handle: TaskHandle, state: TaskState, stage: str, message: str, at: float, seq: int) -> None:
+        self.task_id = handle.task_id
+        self.owner = handle.owner
+        self.extensions = handle._extensions
+        self.state = state
+        self.stage = stage
+        self.message = message
+        self.at = at
+        self.seq = seq
+        self._doc: TaskDocument | None = None
+
+    def document(self, algorithm_id: str) -> TaskDocument:
+        if self._doc is None:
+            self._doc = build_document(
+                task_id=self.task_id,
+                state=self.state,
+                stage=self.stage,
+                message=self.message,
+                extensions=self.extensions,
+                algorithm_id=algorithm_id,
+                now=self.at,
+            )
+        return self._doc
+
+    @property
+    def final(self) -> bool:
+        return self.state not in ACTIVE_STATES
 
 
 class TaskHandle:
@@ -132,7 +159,13 @@ class TaskHandle:
 
 
 class TaskTracker:
-    """Drives task status for every request; status writes never block, fail or outlive `close()`."""
+    """Drives task status for every request; status writes never block, fail or outlive `close()`.
+
+    State changes are coalesced: each task's newest unwritten state waits in one table, and a single writer
+    stores what is there every `flush_sec` (one batch, only the latest state per task). A request that ends
+    within one interval is written once, as its final state. Reads go through that table first (`get`,
+    `list`), so a status read in this process always sees the truth.
+    """
 
     def __init__(
         self,
@@ -143,6 +176,7 @@ class TaskTracker:
         ttl_done: int | None = None,
         heartbeat_sec: float | None = None,
         algorithm_id: str | None = None,
+        flush_sec: float | None = None,
         final_retry_sec: float = 1.0,
         final_retry_window: float = 10.0,
         clock: Callable[[], float] = time.time,
@@ -153,14 +187,24 @@ class TaskTracker:
         self.ttl_done = _first(ttl_done, None if s is None else s.ttl_done, DEFAULT_TTL_DONE)
         self.heartbeat_sec = _first(heartbeat_sec, None if s is None else s.heartbeat_sec, DEFAULT_HEARTBEAT_SEC)
         self.algorithm_id = _first(algorithm_id, None if s is None else s.algorithm_id, DEFAULT_ALGORITHM_ID)
+        self.flush_sec = _first(flush_sec, None if s is None else s.task_flush_seconds, DEFAULT_FLUSH_SEC)
         # A PENDING/RUNNING document older than this was left by a gateway that died: its id may be reused.
         self.stale_after = max(3 * self.heartbeat_sec, 60.0)
         self._final_retry_sec = final_retry_sec
         self._final_retry_window = final_retry_window
         self._clock = clock
         self._active: dict[str, TaskHandle] = {}
-        self._writers: dict[str, _Writer] = {}
-        self._background: set[asyncio.Task[None]] = set()
+        self._seq = 0  # numbers every state change, so `flush` knows what "queued so far" means
+        self._dirty: dict[str, _Change] = {}  # newest unwritten state per task
+        self._writing: dict[str, _Change] = {}  # the batch the writer is storing right now
+        self._retrying: dict[str, tuple[_Change, float]] = {}  # final states the store refused, and until when
+        self._written_seq = 0  # every change numbered up to this was attempted
+        self._writer: asyncio.Task[None] | None = None
+        self._wake: asyncio.Future[None] | None = None  # resolved to end the writer's wait early
+        self._idle: asyncio.Event | None = None  # set while the writer has nothing to write
+        self._waiting_for_work = False
+        self._retry_at = 0.0
+        self._closed = False
 
     async def begin(
         self, task_id: str, owner: str | None, extensions: Mapping[str, Any] | None = None, *, generated: bool = False
@@ -174,10 +218,10 @@ class TaskTracker:
         handle = TaskHandle(self, task_id, owner, {**(extensions or {}), "key_id": owner})
         self._active[task_id] = handle  # reserved before the first await, so a concurrent begin sees it
         try:
-            # A write still queued here means this process ended the task last and knows better than the store.
-            writer = self._writers.get(task_id)
-            if writer is not None:
-                taken = owner is not None and writer.owner != owner
+            # A state not yet stored means this process ended the task last and knows better than the store.
+            change = self._unwritten(task_id)
+            if change is not None:
+                taken = owner is not None and change.owner != owner
             elif generated:
                 taken = False
             else:
@@ -193,6 +237,26 @@ class TaskTracker:
     def running(self, task_id: str) -> TaskHandle | None:
         """The live handle for `task_id` in this process, if any."""
         return self._active.get(task_id)
+
+    async def get(self, task_id: str) -> TaskDocument | None:
+        """The task's current document: this process's unwritten state if it has one, else the store's."""
+        change = self._unwritten(task_id)
+        if change is not None:
+            return change.document(self.algorithm_id)
+        return await self.store.get(task_id)
+
+    async def list(self, owner: str | None, limit: int = LIST_LIMIT_DEFAULT) -> list[TaskDocument]:
+        """Newest first, `limit` clamped to 1..500, the unwritten states of this process included."""
+        limit = clamp_limit(limit)
+        stored = await self.store.list(owner, limit)
+        changes = {c.task_id: c for c in (*self._retrying_changes(), *self._writing.values(), *self._dirty.values())}
+        if not changes:
+            return stored
+        fresh = sorted(
+            (c for c in changes.values() if owner is None or c.owner == owner), key=lambda c: c.seq, reverse=True
+        )
+        docs = [c.document(self.algorithm_id) for c in fresh[:limit]]
+        return [*docs, *(d for d in stored if d["task_id"] not in changes)][:limit]
 
     async def cancel(self, task_id: str, owner: str | None) -> bool:
         """Cancel a request running here and record FAILED/cancelled; False if not running here or not `owner`'s."""
@@ -222,44 +286,51 @@ class TaskTracker:
             cancelled += 1
         return cancelled
 
+    @property
+    def unwritten(self) -> int:
+        """How many tasks have a state not yet stored (waiting, being written, or retried)."""
+        return len(self._dirty.keys() | self._writing.keys() | self._retrying.keys())
+
     async def flush(self) -> None:
-        """Wait until every status write queued so far has been attempted (including bounded final retries)."""
-        # One snapshot: a writer drains everything queued for its task id, and running heartbeats would
-        # otherwise keep this waiting forever.
-        await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait until every state change recorded so far has been attempted (including bounded final retries).
+
+        Heartbeats recorded meanwhile are not waited for, so this returns while long requests go on.
+        """
+        target = self._seq
+        while self._writer is not None and not self._writer.done():
+            if self._written_seq >= target and not any(c.seq <= target for c, _ in self._retrying.values()):
+                return
+            assert self._idle is not None
+            self._idle.clear()
+            self._nudge()
+            await self._idle.wait()
 
     async def close(self, grace_sec: float = 5.0) -> None:
         """Fail requests still running, stop heartbeats, and wait (bounded) for the pending final writes."""
         for handle in list(self._active.values()):
             handle.fail(SHUTDOWN_REASON)
-        pending = set(self._background)
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=grace_sec)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.wait(late)
+        try:
+            await asyncio.wait_for(self.flush(), grace_sec)
+        except TimeoutError:
+            log.warning("task status: %d states not written at shutdown", self.unwritten)
+        self._closed = True
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+            await asyncio.wait([writer])
 
     # -- used by TaskHandle ------------------------------------------------------------------------------------
 
     def _emit(self, handle: TaskHandle, state: TaskState, stage: str, message: str) -> None:
-        doc = build_document(
-            task_id=handle.task_id,
-            state=state,
-            stage=stage,
-            message=message,
-            extensions=handle._extensions,
-            algorithm_id=self.algorithm_id,
-            now=self._clock(),
-        )
-        ttl = self.ttl_done if is_final(doc) else self.ttl_running
-        writer = self._writers.get(handle.task_id)
-        if writer is None:
-            writer = self._writers[handle.task_id] = _Writer()
-        writer.owner = handle.owner
-        writer.pending = (doc, ttl, handle.owner)
-        if writer.task is None:
-            writer.task = self._spawn(self._drain(handle.task_id, writer), self._background)
+        self._seq += 1
+        self._dirty[handle.task_id] = _Change(handle, state, stage, message, self._clock(), self._seq)
+        if self._writer is None:
+            if not self._closed:
+                self._idle = asyncio.Event()
+                self._idle.set()
+                self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        elif self._waiting_for_work:
+            self._nudge()
 
     def _release(self, handle: TaskHandle) -> None:
         if self._active.get(handle.task_id) is handle:
@@ -268,40 +339,91 @@ class TaskTracker:
     def _schedule_beat(self, handle: TaskHandle) -> asyncio.TimerHandle:
         return asyncio.get_running_loop().call_later(self.heartbeat_sec, handle._tick)
 
-    # -- background work ---------------------------------------------------------------------------------------
+    # -- the writer --------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _spawn(coro: Coroutine[Any, Any, None], owner: set[asyncio.Task[None]]) -> asyncio.Task[None]:
-        # The set keeps a strong reference: the loop itself holds tasks only weakly.
-        task = asyncio.get_running_loop().create_task(coro)
-        owner.add(task)
-        task.add_done_callback(owner.discard)
-        return task
+    def _unwritten(self, task_id: str) -> _Change | None:
+        change = self._dirty.get(task_id) or self._writing.get(task_id)
+        if change is None and task_id in self._retrying:
+            change = self._retrying[task_id][0]
+        return change
 
-    async def _drain(self, task_id: str, writer: _Writer) -> None:
-        deadline = time.monotonic() + self._final_retry_window
+    def _retrying_changes(self) -> builtins.list[_Change]:
+        return [change for change, _ in self._retrying.values()]
+
+    def _nudge(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def _nap(self, seconds: float | None) -> None:
+        """Wait `seconds` (None: until nudged), or less if `_nudge` is called."""
+        loop = asyncio.get_running_loop()
+        self._wake = loop.create_future()
+        timer = None if seconds is None else loop.call_later(seconds, self._nudge)
         try:
-            while writer.pending is not None:
-                doc, ttl, owner = writer.pending
-                writer.pending = None
-                written = await self._put(doc, ttl, owner)
-                # A lost final state would leave the task RUNNING for an hour: retry it (in the background)
-                # while the store recovers, unless something newer superseded it meanwhile.
-                if not written and is_final(doc) and time.monotonic() < deadline:
-                    await asyncio.sleep(self._final_retry_sec)
-                    if writer.pending is None:
-                        writer.pending = (doc, ttl, owner)
+            await self._wake
         finally:
-            writer.task = None
-            if self._writers.get(task_id) is writer and writer.pending is None:
-                del self._writers[task_id]
+            if timer is not None:
+                timer.cancel()
+            self._wake = None
 
-    async def _put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
+    async def _write_loop(self) -> None:
+        """The one writer: stores the table of unwritten states, one batch per `flush_sec`."""
+        assert self._idle is not None
+        idle = self._idle
+        while True:
+            if not self._dirty:
+                idle.set()
+                self._waiting_for_work = True
+                try:
+                    await self._nap(max(0.0, self._retry_at - time.monotonic()) if self._retrying else None)
+                finally:
+                    self._waiting_for_work = False
+                self._requeue_retries()
+                continue
+            # Let changes gather for one interval (unless `flush` waits): a request that ends meanwhile is
+            # written once, as its final state.
+            if self.flush_sec > 0 and idle.is_set():
+                await self._nap(self.flush_sec)
+            batch, self._dirty = self._dirty, {}
+            seq = self._seq
+            self._writing = batch
+            try:
+                await self._write(builtins.list(batch.values()))
+            finally:
+                self._writing = {}
+            self._written_seq = seq
+
+    async def _write(self, batch: builtins.list[_Change]) -> None:
+        ttl = self.ttl_done, self.ttl_running
+        items = [(c.document(self.algorithm_id), ttl[0] if c.final else ttl[1], c.owner) for c in batch]
         try:
-            return await self.store.put(doc, ttl, owner)
+            written = await self.store.put_many(items)
         except Exception:
-            log.exception("task %s: status write failed", doc["task_id"])
-            return False
+            log.exception("task status: writing %d states failed", len(items))
+            written = [False] * len(items)
+        now = time.monotonic()
+        for change, ok in zip(batch, written, strict=True):
+            if ok or not change.final or change.task_id in self._dirty:  # done, not worth retrying, or superseded
+                self._retrying.pop(change.task_id, None)
+                continue
+            # A lost final state would leave the task RUNNING for an hour: retry it while the store recovers.
+            _, until = self._retrying.get(change.task_id, (change, now + self._final_retry_window))
+            if now < until:
+                self._retrying[change.task_id] = (change, until)
+                self._retry_at = now + self._final_retry_sec
+            else:
+                self._retrying.pop(change.task_id, None)
+
+    def _requeue_retries(self) -> None:
+        now = time.monotonic()
+        if not self._retrying or now < self._retry_at:
+            return
+        for task_id, (change, until) in builtins.list(self._retrying.items()):
+            newer = self._dirty.get(task_id)
+            if (newer is not None and newer is not change) or now >= until:
+                del self._retrying[task_id]
+            else:
+                self._dirty[task_id] = change
 
     async def _read(self, task_id: str) -> TaskDocument | None:
         try:

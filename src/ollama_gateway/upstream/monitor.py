@@ -64,6 +64,8 @@ class _Host:
         self.breaker = breaker
         self.health = HostState(config=config)  # what the probes and request outcomes established
         self.reported: HostState | None = None  # the last snapshot passed to on_change
+        self.snapshot: HostState | None = None  # the router's view, cached until something in it changes
+        self.snapshot_of: HostState | None = None
         self.logged_reachable: bool | None = None  # the last reachability and breaker state logged
         self.logged_breaker: BreakerState = "closed"
         self.task: asyncio.Task[None] | None = None
@@ -162,7 +164,18 @@ class HostMonitor:
         return [self._snapshot(entry) for entry in self._hosts.values()]
 
     def _snapshot(self, entry: _Host) -> HostState:
-        return replace(entry.health, config=entry.config, breaker=entry.breaker.state, in_flight=0)
+        # Asked on every request: rebuilt only when the health, the config or the breaker's state changed.
+        breaker = entry.breaker.state
+        cached = entry.snapshot
+        if (
+            cached is None
+            or entry.snapshot_of is not entry.health
+            or cached.config is not entry.config
+            or cached.breaker != breaker
+        ):
+            cached = replace(entry.health, config=entry.config, breaker=breaker, in_flight=0)
+            entry.snapshot, entry.snapshot_of = cached, entry.health
+        return cached
 
     # -- request outcomes -----------------------------------------------------------------------------------------
     def record_failure(self, host_id: str, error: str) -> None:
@@ -178,9 +191,14 @@ class HostMonitor:
     def record_success(self, host_id: str) -> None:
         """A request to the host succeeded: the failure count starts again (an open breaker waits for its probe)."""
         entry = self._hosts.get(host_id)
-        if entry is None or entry.breaker.state == "open":
+        if entry is None:
             return
-        entry.breaker.record_success()
+        breaker = entry.breaker
+        if breaker.failures == 0 and breaker.state == "closed":
+            return  # the common case: nothing changes, nothing to report
+        if breaker.state == "open":
+            return
+        breaker.record_success()
         self._emit(entry)
 
     def retry_after(self, host_id: str) -> float:

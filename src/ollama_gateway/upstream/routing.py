@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ollama_gateway.errors import GatewayError, UpstreamStatusError, UpstreamUnavailableError
 from ollama_gateway.upstream.hosts import HostState
@@ -42,9 +43,16 @@ def canonical_model(name: str) -> str:
     return base
 
 
+@lru_cache(maxsize=4096)
 def _model_key(name: str) -> str:
     """Names compare case-insensitively, as Ollama matches existing models."""
     return canonical_model(name).casefold()
+
+
+@lru_cache(maxsize=256)
+def _model_keys(names: frozenset[str]) -> frozenset[str]:
+    # A host's model sets change only when a probe finds a change, so each set is folded once.
+    return frozenset(_model_key(m) for m in names)
 
 
 def load_factor(host: HostState) -> float:
@@ -57,8 +65,7 @@ def load_factor(host: HostState) -> float:
 
 def has_model(host: HostState, model: str) -> bool:
     """Whether the host's catalog lists `model` (canonical names, case-insensitive)."""
-    key = _model_key(model)
-    return any(_model_key(m) == key for m in host.models)
+    return _model_key(model) in _model_keys(host.models)
 
 
 def candidates(model: str, hosts: Sequence[HostState]) -> list[HostState]:
@@ -74,7 +81,7 @@ def rank_hosts(model: str, hosts: Sequence[HostState], *, affinity: str | None =
 
     def order(host: HostState) -> tuple[int, int, int, int, float, int, float, str]:
         cfg = host.config
-        loaded = any(_model_key(m) == key for m in host.loaded)
+        loaded = key in _model_keys(host.loaded)
         latency = host.latency_ms
         return (
             -cfg.priority,

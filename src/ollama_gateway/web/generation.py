@@ -51,7 +51,9 @@ async def respond(
     observed = exchange.observe(events)
     if stream:
         grace = min(FIRST_CHUNK_GRACE_SECONDS, ctx.gateway.settings.ping_interval_sec)
-        started = await until_disconnect(ctx.request.receive, prefetch(observed, grace, ctx.dispatched))
+        started = await until_disconnect(
+            ctx.request.scope, ctx.request.receive, prefetch(observed, grace, ctx.dispatched)
+        )
         return EventStreamResponse(
             started,
             encoder(),
@@ -62,6 +64,6 @@ async def respond(
             cancel_error=ctx.cancel_error,
             settle=ctx.gateway.settle_usage,
         )
-    result = await until_disconnect(ctx.request.receive, afold(observed))
+    result = await until_disconnect(ctx.request.scope, ctx.request.receive, afold(observed))
     exchange.finish(None)
     return json_response(body(result), headers=ctx.headers)

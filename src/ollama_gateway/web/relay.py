@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import orjson
@@ -16,7 +15,7 @@ from ollama_gateway.protocols.framing import NDJSONDecoder
 from ollama_gateway.protocols.ollama.decode import usage_of
 from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.upstream.port import Placement, Upstream
-from ollama_gateway.web.streaming import watch_disconnect
+from ollama_gateway.web.streaming import ClientWatch
 
 
 class RelayResponse(Response):
@@ -50,19 +49,16 @@ class RelayResponse(Response):
         """Relay, cancelling the upstream request if the client goes away."""
         main = asyncio.current_task()
         assert main is not None
-        disconnected = asyncio.Event()
-        watcher = asyncio.create_task(watch_disconnect(receive, main, disconnected))
+        watch = ClientWatch(scope, receive, main.cancel)
         try:
             await self._relay(send)
         except asyncio.CancelledError:
-            if not disconnected.is_set():
+            if not watch.gone:
                 raise
             main.uncancel()
             self._error = CancelledError("client disconnected")
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await watch.close()
             if self._exchange is not None:
                 self._exchange.usage = self._usage
                 self._exchange.finish(self._error)

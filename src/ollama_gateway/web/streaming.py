@@ -15,6 +15,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ollama_gateway.core.events import Event, close_stream
 from ollama_gateway.errors import CancelledError, GatewayError, InternalError
 from ollama_gateway.protocols.base import StreamEncoder
+from ollama_gateway.web.disconnect import signal_of
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,14 @@ class EventStreamResponse(Response):
         self.settle = settle
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
-        self._gone = asyncio.Event()
+        self._watch: ClientWatch | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the stream, a disconnect listener and (when asked) an idle pinger side by side."""
         main = asyncio.current_task()
         assert main is not None
-        helpers = [asyncio.create_task(watch_disconnect(receive, main, self._gone))]
-        if self.idle_seconds:
-            helpers.append(asyncio.create_task(self._ping(send, self.idle_seconds)))
+        self._watch = watch = ClientWatch(scope, receive, main.cancel)
+        helpers = [asyncio.create_task(self._ping(send, self.idle_seconds))] if self.idle_seconds else []
         try:
             await self._stream(send)
         except asyncio.CancelledError:
@@ -79,6 +79,7 @@ class EventStreamResponse(Response):
                 with contextlib.suppress(OSError):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            await watch.close()
             for helper in helpers:
                 helper.cancel()
             for helper in helpers:
@@ -123,7 +124,7 @@ class EventStreamResponse(Response):
 
     @property
     def _disconnected(self) -> bool:
-        return self._gone.is_set()
+        return self._watch is not None and self._watch.gone
 
     async def _ping(self, send: Send, every: float) -> None:
         while True:
@@ -132,43 +133,73 @@ class EventStreamResponse(Response):
                 await self._write(send, self.encoder.on_idle())
 
 
-async def watch_disconnect(
-    receive: Receive, main: asyncio.Task[Any], disconnected: asyncio.Event, armed: Callable[[], bool] = lambda: True
-) -> None:
-    """Cancel `main` when the client disconnects (the request body has already been read), while `armed()`."""
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            disconnected.set()
-            if armed():
-                main.cancel()
-            return
+class ClientWatch:
+    """Calls `on_gone` once if the client disconnects while the watch is open.
+
+    Through the server's disconnect signal when it has one (no task, nothing read); otherwise a task reads
+    `receive()` until `http.disconnect` (the request body has already been read).
+    """
+
+    __slots__ = ("_on_gone", "_signal", "_task", "gone")
+
+    def __init__(self, scope: Scope, receive: Receive, on_gone: Callable[[], object]) -> None:
+        self.gone = False
+        self._on_gone = on_gone
+        self._signal = signal_of(scope)
+        self._task: asyncio.Task[None] | None = None
+        if self._signal is not None:
+            self._signal.add(self._fire)
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._read(receive))
+
+    def _fire(self) -> None:
+        if not self.gone:
+            self.gone = True
+            self._on_gone()
+
+    async def _read(self, receive: Receive) -> None:
+        while True:
+            message: Message = await receive()
+            if message["type"] == "http.disconnect":
+                self._fire()
+                return
+
+    async def close(self) -> None:
+        """Stop watching."""
+        if self._signal is not None:
+            self._signal.discard(self._fire)
+        elif self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
-async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
+async def until_disconnect(scope: Scope, receive: Receive, work: Awaitable[T]) -> T:
     """Await `work` while watching the client: a disconnect cancels it and raises CancelledError (499).
 
     For non-streaming responses, which otherwise notice a gone client only when writing the answer.
     """
     main = asyncio.current_task()
     assert main is not None
-    gone = asyncio.Event()
     waiting = True
-    watcher = asyncio.create_task(watch_disconnect(receive, main, gone, lambda: waiting))
+
+    def gone() -> None:
+        if waiting:
+            main.cancel()
+
+    watch = ClientWatch(scope, receive, gone)
     try:
         result = await work
-        waiting = False  # set synchronously after `work`, so the watcher cannot cancel what comes next
+        waiting = False  # set synchronously after `work`, so the watch cannot cancel what comes next
         return result
     except asyncio.CancelledError:
         waiting = False
-        if not gone.is_set():
+        if not watch.gone:
             raise
         main.uncancel()
         raise CancelledError("client disconnected") from None
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        await watch.close()
 
 
 async def _close(events: AsyncIterator[Event]) -> None:

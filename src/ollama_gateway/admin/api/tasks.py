@@ -20,7 +20,7 @@ async def list_tasks(request: Request) -> Response:
         limit = clamp_limit(int(request.query_params.get("limit", "100")))
     except ValueError as exc:
         raise InvalidRequestError("limit must be an integer", param="limit") from exc
-    tasks = await admin_state(request).gateway.task_store.list(None, limit)
+    tasks = await admin_state(request).gateway.tracker.list(None, limit)
     return json_response({"tasks": tasks})
 
 

@@ -21,7 +21,7 @@ async def tasks_page(request: Request, session: Session) -> Response:
     gateway = admin_state(request).gateway
     error = None
     try:
-        tasks = await gateway.task_store.list(None, PAGE_LIMIT)
+        tasks = await gateway.tracker.list(None, PAGE_LIMIT)
     except GatewayError as exc:
         tasks, error = [], exc.message
     return render(request, "tasks.html", {"tasks": tasks, "error": error, "limit": PAGE_LIMIT}, session=session)

@@ -116,7 +116,9 @@ async def embeddings(ctx: RequestContext) -> Response:
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)
     placement = ctx.placement(request.model)
     result = await until_disconnect(
-        ctx.request.receive, embed(ctx.gateway.upstream, request, time_limit=time_limit, placement=placement)
+        ctx.request.scope,
+        ctx.request.receive,
+        embed(ctx.gateway.upstream, request, time_limit=time_limit, placement=placement),
     )
     exchange.usage = result.usage
     exchange.finish(None)

@@ -17,7 +17,7 @@ async def task_status(ctx: RequestContext) -> Response:
     """The status document of one of the caller's tasks."""
     key = await ctx.authenticate()
     task_id = validate_task_id(ctx.request.path_params["task_id"])
-    doc = await ctx.gateway.task_store.get(task_id)
+    doc = await ctx.gateway.tracker.get(task_id)
     if doc is None or not visible_to(doc, key.id):
         raise NotFoundError(f"task '{task_id}' not found")
     return json_response(doc)
@@ -32,7 +32,7 @@ async def task_list(ctx: RequestContext) -> Response:
         limit = clamp_limit(int(raw))
     except ValueError as exc:
         raise InvalidRequestError("limit must be an integer", param="limit") from exc
-    return json_response({"tasks": await ctx.gateway.task_store.list(key.id, limit)})
+    return json_response({"tasks": await ctx.gateway.tracker.list(key.id, limit)})
 
 
 @endpoint(OPENAI, "/tasks/{task_id}")
