@@ -39,6 +39,7 @@ class Result:
     seconds: float
     latencies: list[float]
     chunks: int = 0
+    cpu_seconds: float = 0.0  # CPU time the serving process(es) spent on the scenario (user + system)
 
     @property
     def rps(self) -> float:
@@ -55,6 +56,36 @@ class Result:
     @property
     def chunks_per_s(self) -> float:
         return self.chunks / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """CPU microseconds per request in the serving process: robust against other load on the machine."""
+        return self.cpu_seconds / self.requests * 1e6
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of `pid` and its children (workers), from /proc."""
+    if pid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return [*found, *(g for c in found for g in _children(c))]
 
 
 def free_port() -> int:
@@ -79,7 +110,11 @@ async def wait_http(url: str, seconds: float = 30) -> None:
 
 
 async def drive(
-    name: str, concurrency: int, total: int, call: Callable[[aiohttp.ClientSession], Awaitable[int]]
+    name: str,
+    concurrency: int,
+    total: int,
+    call: Callable[[aiohttp.ClientSession], Awaitable[int]],
+    pid: int | None = None,
 ) -> Result:
     """Run `total` calls with `concurrency` workers over one pooled session."""
     latencies: list[float] = []
@@ -99,10 +134,12 @@ async def drive(
                 chunks += received
                 latencies.append(time.perf_counter() - started)
 
+        cpu = cpu_seconds(pid)
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    return Result(name, concurrency, len(latencies), elapsed, latencies, chunks)
+        cpu = cpu_seconds(pid) - cpu
+    return Result(name, concurrency, len(latencies), elapsed, latencies, chunks, cpu)
 
 
 def direct_call(fake: str, stream: bool) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
@@ -214,8 +251,14 @@ def start_bare(fake: str) -> tuple[str, subprocess.Popen[bytes]]:
     return f"http://127.0.0.1:{port}", subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
-async def measure(procs: Processes, requests: int, bare: str) -> tuple[list[tuple[Result, Result, Result]], float]:
-    """Every scenario direct, through the bare proxy and through the gateway, in one run."""
+async def measure(
+    procs: Processes, requests: int, bare: str, bare_pid: int, rounds: int = 1
+) -> tuple[list[tuple[Result, Result, Result]], float]:
+    """Every scenario direct, through the bare proxy and through the gateway, in one run.
+
+    With `rounds` > 1 the three are measured in turn that many times and each keeps its median round, so a
+    burst of other load on the machine hits all three alike instead of one.
+    """
     await wait_http(procs.fake + "/api/version")
     await wait_http(procs.gateway + "/healthz")
     await wait_http(bare + "/")
@@ -224,11 +267,26 @@ async def measure(procs: Processes, requests: int, bare: str) -> tuple[list[tupl
         for concurrency in (1, 32):
             total = requests if concurrency == 32 else max(requests // 4, 50)
             mode = "stream" if stream else "plain"
-            direct = await drive(f"direct {mode}", concurrency, total, direct_call(procs.fake, stream))
-            anchor = await drive(f"bare {mode}", concurrency, total, gateway_call(bare, "none", stream))
-            through = await drive(f"gateway {mode}", concurrency, total, gateway_call(procs.gateway, procs.key, stream))
-            results.append((direct, anchor, through))
+            runs: list[tuple[Result, Result, Result]] = []
+            for _ in range(rounds):
+                direct = await drive(
+                    f"direct {mode}", concurrency, total, direct_call(procs.fake, stream), procs.fake_proc.pid
+                )
+                anchor = await drive(f"bare {mode}", concurrency, total, gateway_call(bare, "none", stream), bare_pid)
+                through = await drive(
+                    f"gateway {mode}",
+                    concurrency,
+                    total,
+                    gateway_call(procs.gateway, procs.key, stream),
+                    procs.gateway_proc.pid,
+                )
+                runs.append((direct, anchor, through))
+            results.append(tuple(_median([run[i] for run in runs]) for i in range(3)))  # type: ignore[arg-type]
     return results, rss_mb(procs.gateway_proc.pid)
+
+
+def _median(results: list[Result]) -> Result:
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
 
 
 def main(args: argparse.Namespace) -> dict[str, object]:
@@ -236,7 +294,7 @@ def main(args: argparse.Namespace) -> dict[str, object]:
     procs = start_processes(args.tokens)
     bare, bare_proc = start_bare(procs.fake)
     try:
-        results, memory = asyncio.run(measure(procs, args.requests, bare))
+        results, memory = asyncio.run(measure(procs, args.requests, bare, bare_proc.pid, args.rounds))
     finally:
         bare_proc.terminate()
         bare_proc.wait(10)
@@ -247,7 +305,7 @@ def main(args: argparse.Namespace) -> dict[str, object]:
 def report(results: list[tuple[Result, Result, Result]], memory: float, args: argparse.Namespace) -> dict[str, object]:
     rows = []
     header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'bare rps':>10}{'gw rps':>10}{'gw/bare':>9}"
-    print(header + f"{'direct p50':>12}{'gw p50':>9}{'added p50':>11}")
+    print(header + f"{'direct p50':>12}{'gw p50':>9}{'added p50':>11}{'CPU µs bare/gw':>16}{'cpu ratio':>10}")
     for direct, anchor, through in results:
         mode = direct.name.split()[1]
         row = {
@@ -263,6 +321,9 @@ def report(results: list[tuple[Result, Result, Result]], memory: float, args: ar
             "gateway_p50_ms": round(through.median_ms, 3),
             "added_p50_ms": round(through.median_ms - direct.median_ms, 3),
             "direct_p95_ms": round(direct.p95_ms, 3),
+            "bare_cpu_us_per_request": round(anchor.cpu_us),
+            "gateway_cpu_us_per_request": round(through.cpu_us),
+            "bare_to_gateway_cpu_ratio": round(anchor.cpu_us / through.cpu_us, 3) if through.cpu_us else None,
             "gateway_p95_ms": round(through.p95_ms, 3),
         }
         if mode == "stream":
@@ -276,12 +337,19 @@ def report(results: list[tuple[Result, Result, Result]], memory: float, args: ar
             f"{mode:<16}{direct.concurrency:>4}{direct.rps:>12.1f}{anchor.rps:>10.1f}{through.rps:>10.1f}"
             f"{row['gateway_to_bare_ratio']:>9}"
             f"{direct.median_ms:>11.2f}ms{through.median_ms:>7.2f}ms{row['added_p50_ms']:>9.2f}ms"
+            f"{anchor.cpu_us:>9.0f}/{through.cpu_us:<6.0f}{row['bare_to_gateway_cpu_ratio']:>10}"
         )
+        if mode == "stream":
+            print(
+                f"{'':<20}chunks/s bare {anchor.chunks_per_s:.0f} gw {through.chunks_per_s:.0f}: "
+                f"{row['chunk_rate_to_bare_ratio']}"
+            )
     print(f"gateway resident memory after the run: {memory:.1f} MB")
     summary = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "tokens_per_reply": args.tokens,
         "requests_at_c32": args.requests,
+        "rounds": args.rounds,
         "rows": rows,
         "gateway_rss_mb": round(memory, 1),
     }
@@ -294,5 +362,6 @@ def report(results: list[tuple[Result, Result, Result]], memory: float, args: ar
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="requests per scenario at concurrency 32")
-    parser.add_argument("--tokens", type=int, default=20, help="content chunks per reply")
+    parser.add_argument("--tokens", type=int, default=100, help="content chunks per reply")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario; each target keeps its median")
     main(parser.parse_args())

@@ -21,6 +21,7 @@ from ollama_gateway.settings import Settings, load_settings
 from ollama_gateway.upstream.port import HostFactory
 from ollama_gateway.web.context import json_response
 from ollama_gateway.web.cors import ApiCors
+from ollama_gateway.web.dispatch import GatewayApp
 from ollama_gateway.web.forwarded import TrustedProxies, parse_networks
 from ollama_gateway.web.routes import anthropic, health, metrics, native, openai, responses, tasks
 
@@ -48,15 +49,16 @@ def create_app(settings: Settings | None = None, host_factory: HostFactory | Non
         finally:
             await gateway.close()
 
-    routes: list[BaseRoute] = [*health.routes(), *openai.routes(), *anthropic.routes(), *tasks.routes()]
-    routes += [*responses.routes(), *native.routes(), *metrics.routes()]
-    routes += admin_routes()
+    api: list[BaseRoute] = [*health.routes(), *openai.routes(), *anthropic.routes(), *tasks.routes()]
+    api += [*responses.routes(), *native.routes(), *metrics.routes()]
+    routes = [*api, *admin_routes()]
     middleware = [Middleware(ApiCors, origins=settings.cors_origin_list)] if settings.cors_origin_list else []
     # X-Forwarded-For only from configured proxies (uvicorn's own proxy headers are off; see `serve`).
     networks = parse_networks(settings.trusted_proxies)
     if networks:
         middleware.append(Middleware(TrustedProxies, networks=networks))
-    app = Starlette(
+    app = GatewayApp(
+        direct=api,
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,

@@ -8,7 +8,7 @@ catalog names only (anything else is recorded as `other`), status is a class suc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 OTHER_MODEL: Final = "other"
+_CHILDREN_MAX: Final = 10_000  # remembered label combinations (see GatewayMetrics.child)
 LATENCY_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 TTFT_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 _STATUS_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx")
@@ -89,6 +90,7 @@ class GatewayMetrics:
         )
         self._callbacks = _Callbacks()
         r.register(self._callbacks)
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     def register_callback(self, name: str, documentation: str, read: Callable[[], float], *, counter: bool) -> None:
         """Expose a value owned elsewhere, read at scrape time (a counter's name gets `_total` added)."""
@@ -107,14 +109,24 @@ class GatewayMetrics:
     ) -> None:
         """Count one finished request; `model` is a catalog name or None (recorded as `other` / empty)."""
         label = model or ""
-        self.requests.labels(surface, endpoint, label, status_class(status)).inc()
-        self.latency.labels(surface, endpoint).observe(latency)
+        self.child(self.requests, surface, endpoint, label, status_class(status)).inc()
+        self.child(self.latency, surface, endpoint).observe(latency)
         if ttft is not None:
-            self.ttft.labels(surface, endpoint).observe(ttft)
+            self.child(self.ttft, surface, endpoint).observe(ttft)
         if prompt_tokens:
-            self.tokens.labels("in", label or OTHER_MODEL).inc(prompt_tokens)
+            self.child(self.tokens, "in", label or OTHER_MODEL).inc(prompt_tokens)
         if completion_tokens:
-            self.tokens.labels("out", label or OTHER_MODEL).inc(completion_tokens)
+            self.child(self.tokens, "out", label or OTHER_MODEL).inc(completion_tokens)
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered: prometheus_client validates and locks on every `labels` call."""
+        key = (id(metric), *labels)
+        found = self._children.get(key)
+        if found is None:
+            if len(self._children) >= _CHILDREN_MAX:  # label values are bounded (the catalog), but never trust that
+                self._children.clear()
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def render(self) -> bytes:
         """The registry in Prometheus' text format."""

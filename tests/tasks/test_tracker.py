@@ -344,3 +344,23 @@ async def test_a_down_store_never_raises_into_the_request() -> None:
     await tracker.flush()
     assert handle.state == "SUCCESS"
     await tracker.close()
+
+
+async def test_reads_while_the_store_is_down_see_what_this_process_knows() -> None:
+    class Refusing(DownStore):
+        attempted = asyncio.Event()
+
+        async def put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
+            self.attempted.set()
+            return False
+
+    store = Refusing()
+    tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=0, final_retry_sec=3600, final_retry_window=3600)
+    handle = await tracker.begin("known", "k", {})
+    handle.succeed()
+    await store.attempted.wait()  # written once, refused: kept for a retry an hour from now
+    doc = await tracker.get("known")
+    assert doc is not None and doc["state"] == "SUCCESS"
+    with pytest.raises(TaskStoreUnavailableError):
+        await tracker.get("unknown")
+    await tracker.close(grace_sec=0.05)

@@ -49,18 +49,18 @@ class RequestObserver:
 
     def started(self, surface: str) -> None:
         """A request entered an endpoint."""
-        self.metrics.in_flight.labels(surface).inc()
+        self.metrics.child(self.metrics.in_flight, surface).inc()
 
     def stream_opened(self, surface: str) -> None:
         """A streaming exchange began."""
-        self.metrics.streams_open.labels(surface).inc()
+        self.metrics.child(self.metrics.streams_open, surface).inc()
 
     def finished(self, outcome: Outcome) -> None:
         """A request ended: metrics and the access line."""
         m = self.metrics
-        m.in_flight.labels(outcome.surface).dec()
+        m.child(m.in_flight, outcome.surface).dec()
         if outcome.stream:
-            m.streams_open.labels(outcome.surface).dec()
+            m.child(m.streams_open, outcome.surface).dec()
         m.observe(
             outcome.surface,
             outcome.endpoint,

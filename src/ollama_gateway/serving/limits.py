@@ -111,7 +111,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             finally:
                 self.app = app
             return
-        self._disconnect = install(self.scope)
+        self._disconnect = install(self.scope)  # type: ignore[arg-type]  # a TypedDict, a mapping all the same
         super().on_headers_complete()
         self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_too_slow)
 

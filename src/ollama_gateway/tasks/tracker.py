@@ -302,7 +302,8 @@ class TaskTracker:
                 return
             assert self._idle is not None
             self._idle.clear()
-            self._nudge()
+            if self._dirty:
+                self._nudge()  # write now instead of after the interval; a pending retry keeps its own time
             await self._idle.wait()
 
     async def close(self, grace_sec: float = 5.0) -> None:
