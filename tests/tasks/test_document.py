@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import pytest
@@ -91,21 +90,6 @@ def test_new_task_id_is_a_uuid4() -> None:
     for task_id in ids:
         parsed = uuid.UUID(task_id)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == task_id
-
-
-def test_a_forked_child_makes_its_own_task_ids() -> None:
-    new_task_id()  # the parent holds a batch of entropy now
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report its next id and leave at once
-        os.write(write_end, new_task_id().encode())
-        os._exit(0)
-    os.close(write_end)
-    child_id = os.read(read_end, 100).decode()
-    os.close(read_end)
-    os.waitpid(pid, 0)
-    assert uuid.UUID(child_id).version == 4
-    assert child_id != new_task_id()
 
 
 def test_owner_and_visibility() -> None:

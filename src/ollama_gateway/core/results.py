@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from ollama_gateway.core.events import (
@@ -56,9 +56,11 @@ def fold(events: Iterable[Event]) -> ChatResult:
     return result
 
 
-async def afold(events: AsyncIterable[Event]) -> ChatResult:
-    """Fold an async event stream into a ChatResult."""
+async def afold(events: AsyncIterable[Event], each: Callable[[Event], None] | None = None) -> ChatResult:
+    """Fold an async event stream into a ChatResult, showing each event to `each` first."""
     result = ChatResult()
     async for event in events:
+        if each is not None:
+            each(event)
         result.add(event)
     return result

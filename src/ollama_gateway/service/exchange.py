@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -59,14 +59,12 @@ class Exchange:
         if self.task is not None:
             self.task.forwarding()
 
-    async def observe(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-        """Pass events through, noting the first output and the final usage."""
-        async for event in events:
-            if self.first_output_at is None and not isinstance(event, Finished | LogprobsDelta):
-                self.first_output_at = time.perf_counter()
-            elif isinstance(event, Finished):
-                self.usage = event.usage
-            yield event
+    def note(self, event: Event) -> None:
+        """See one event on its way to the client: the first output's time, and the final usage."""
+        if self.first_output_at is None and not isinstance(event, Finished | LogprobsDelta):
+            self.first_output_at = time.perf_counter()
+        elif isinstance(event, Finished):
+            self.usage = event.usage
 
     def finish(self, error: GatewayError | None, *, status: int | None = None) -> None:
         """Record the outcome: usage row, task state, listeners. Later calls are ignored."""

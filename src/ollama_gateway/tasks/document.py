@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
-import uuid
 from typing import Any, Final, Literal, TypedDict, cast
 
 import orjson
 
 from ollama_gateway import errors
+from ollama_gateway.core.ids import uuid4_string
 
 TaskState = Literal["PENDING", "RUNNING", "SUCCESS", "FAILED"]
 
@@ -49,38 +48,9 @@ class TaskDocument(TypedDict):
     timestamp: int
 
 
-class _Entropy:
-    """os.urandom in batches: one system call per 256 ids instead of one per id."""
-
-    __slots__ = ("_batch", "_offset")
-    SIZE: Final = 4096
-
-    def __init__(self) -> None:
-        self._batch = b""
-        self._offset = self.SIZE
-
-    def forget(self) -> None:
-        """Drop the batch (a forked child must not hand out its parent's ids)."""
-        self._offset = self.SIZE
-
-    def take16(self) -> bytes:
-        if self._offset >= self.SIZE:
-            self._batch, self._offset = os.urandom(self.SIZE), 0
-        start = self._offset
-        self._offset = start + 16
-        return self._batch[start : start + 16]
-
-
-_ENTROPY: Final = _Entropy()
-os.register_at_fork(after_in_child=_ENTROPY.forget)
-_VARIANT: Final = "89ab89ab89ab89ab"
-
-
 def new_task_id() -> str:
     """A fresh task id (a random uuid4 string) for requests that did not send `X-Task-Id`."""
-    h = _ENTROPY.take16().hex()
-    # The uuid4 layout, version and variant bits included (what str(uuid.uuid4()) gives, without its overhead).
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
+    return uuid4_string()
 
 
 def validate_task_id(value: str) -> str:
@@ -108,7 +78,7 @@ def build_document(
     return TaskDocument(
         version=VERSION,
         event_type=EVENT_TYPE,
-        event_id=str(uuid.uuid4()),
+        event_id=uuid4_string(),
         algorithm_id=algorithm_id,
         task_id=task_id,
         state=state,

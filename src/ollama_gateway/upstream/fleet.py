@@ -21,7 +21,7 @@ from ollama_gateway.core.events import Event, close_stream
 from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequest
 from ollama_gateway.errors import GatewayError, NotFoundError, UpstreamStatusError, UpstreamUnavailableError
 from ollama_gateway.settings import Settings
-from ollama_gateway.upstream.affinity import AffinityTable
+from ollama_gateway.upstream.affinity import AffinityTable, conversation_key
 from ollama_gateway.upstream.fanout import everywhere, first_answer, merged_pull, probe
 from ollama_gateway.upstream.hosts import HostConfig, HostState
 from ollama_gateway.upstream.monitor import HostMonitor, Probe
@@ -126,7 +126,7 @@ class Fleet:
         out = []
         for state in self.monitor.states():
             in_flight = self._in_flight.get(state.config.id, 0)
-            out.append(_with_load(state, in_flight))
+            out.append(state.with_load(in_flight))
         return out
 
     def host(self, ref: str) -> HostPort:
@@ -151,8 +151,9 @@ class Fleet:
     async def embed(self, request: EmbedRequest, *, time_limit: float, placement: Placement = ANYWHERE) -> EmbedResult:
         """Embeddings on the best host for the model."""
         tried: set[str] = set()
+        key = self._affinity_key(request.model, placement)
         while True:
-            host = await self._dispatch(request.model, placement, tried)
+            host = await self._dispatch(request.model, placement, tried, key)
             try:
                 result = await host.embed(request, time_limit=time_limit)
             except GatewayError as error:
@@ -170,8 +171,9 @@ class Fleet:
         self, model: str, placement: Placement, start: Callable[[HostPort], AsyncIterator[Event]]
     ) -> AsyncIterator[Event]:
         tried: set[str] = set()
+        key = self._affinity_key(model, placement)
         while True:
-            host = await self._dispatch(model, placement, tried)
+            host = await self._dispatch(model, placement, tried, key)
             events = start(host)
             error: GatewayError | None = None
             try:
@@ -185,8 +187,8 @@ class Fleet:
                         tried.add(host.config.id)
                         continue
                     raise
-                if placement.affinity is not None:
-                    self.affinity.put(placement.affinity, host.config.id)
+                if key is not None:
+                    self.affinity.put(key, host.config.id)
                 yield first
                 async for event in events:
                     yield event
@@ -205,8 +207,9 @@ class Fleet:
     ) -> AsyncIterator[RelayReply]:
         """A native call on the best host for `model`; a 5xx before any byte is retried on the next host."""
         tried: set[str] = set()
+        key = self._affinity_key(model, placement)
         while True:
-            host = await self._dispatch(model, placement, tried)
+            host = await self._dispatch(model, placement, tried, key)
             handed = False
             try:
                 async with host.relay(path, body, model=model, time_limit=time_limit) as reply:
@@ -215,8 +218,8 @@ class Fleet:
                         self._outcome(host, UpstreamStatusError(reply.status, "relay"))
                         tried.add(host.config.id)
                         continue
-                    if placement.affinity is not None:
-                        self.affinity.put(placement.affinity, host.config.id)
+                    if key is not None:
+                        self.affinity.put(key, host.config.id)
                     handed = True
                     yield reply
                 self._outcome(host, None)
@@ -231,16 +234,24 @@ class Fleet:
 
     # -- slots ------------------------------------------------------------------------------------------------
 
-    async def _dispatch(self, model: str, placement: Placement, tried: set[str]) -> HostPort:
+    async def _dispatch(self, model: str, placement: Placement, tried: set[str], key: str | None) -> HostPort:
         """A slot on the best candidate host, waiting in the fair queue while every candidate is full."""
-        if not self._has_candidates(model, tried):
+        affinity = self.affinity.get(key) if key else None
+        ranked: list[HostState] | None = self._ranked(model, tried, affinity)
+        if not ranked:
             await self._probe_unreachable()
-            if not self._has_candidates(model, tried):
+            ranked = self._ranked(model, tried, affinity)
+            if not ranked:
                 raise self._no_host(model)
-        affinity = self.affinity.get(placement.affinity) if placement.affinity else None
 
         def take() -> HostPort | None:
-            return self._take(model, tried, affinity)
+            nonlocal ranked  # the ranking just made serves the first try; later tries (from the queue) rank anew
+            order, ranked = (ranked if ranked is not None else self._ranked(model, tried, affinity)), None
+            for state in order:
+                if state.free > 0:
+                    self._in_flight[state.config.id] += 1
+                    return self._hosts[state.config.id]
+            return None
 
         waited = time.perf_counter()
         host = await self.queue.acquire(placement.owner, take, placement.on_queued, release=self._release)
@@ -255,13 +266,18 @@ class Fleet:
             placement.on_dispatched()
         return host
 
-    def _take(self, model: str, tried: set[str], affinity: str | None) -> HostPort | None:
-        ranked = rank_hosts(model, [s for s in self.states() if s.config.id not in tried], affinity=affinity)
-        for state in ranked:
-            if state.free > 0:
-                host = self._hosts[state.config.id]
-                self._in_flight[state.config.id] += 1
-                return host
+    def _ranked(self, model: str, tried: set[str], affinity: str | None) -> list[HostState]:
+        states = self.states()
+        return rank_hosts(
+            model, [s for s in states if s.config.id not in tried] if tried else states, affinity=affinity
+        )
+
+    def _affinity_key(self, model: str, placement: Placement) -> str | None:
+        """The conversation's key, worked out only when there is more than one host to choose from."""
+        if placement.affinity is not None:
+            return placement.affinity
+        if placement.conversation and len(self._hosts) > 1:
+            return conversation_key(model, placement.conversation)
         return None
 
     def _release(self, host: HostPort) -> None:
@@ -274,7 +290,7 @@ class Fleet:
         self.queue.notify()
 
     def _has_candidates(self, model: str, tried: set[str]) -> bool:
-        return bool(rank_hosts(model, [s for s in self.states() if s.config.id not in tried]))
+        return bool(self._ranked(model, tried, None))
 
     def _outcome(self, host: HostPort, error: GatewayError | None) -> None:
         self.outcomes[host.config.id, "ok" if error is None else "error"] += 1
@@ -370,20 +386,3 @@ class Fleet:
 
 def _names(state: HostState) -> frozenset[str]:
     return state.models | state.loaded
-
-
-def _with_load(state: HostState, in_flight: int) -> HostState:
-    if state.in_flight == in_flight:
-        return state
-    # Per request and host: built directly, `dataclasses.replace` costs several times as much.
-    return HostState(
-        state.config,
-        state.reachable,
-        state.breaker,
-        state.models,
-        state.loaded,
-        in_flight,
-        state.latency_ms,
-        state.version,
-        state.error,
-    )

@@ -65,6 +65,23 @@ class HostState:
         """Request slots left before the host is at capacity."""
         return self.config.max_concurrent - self.in_flight
 
+    def with_load(self, in_flight: int) -> HostState:
+        """This state with `in_flight` requests (asked per request and host: built directly, as
+        `dataclasses.replace` costs several times as much)."""
+        if in_flight == self.in_flight:
+            return self
+        return HostState(
+            self.config,
+            self.reachable,
+            self.breaker,
+            self.models,
+            self.loaded,
+            in_flight,
+            self.latency_ms,
+            self.version,
+            self.error,
+        )
+
 
 def settings_hosts(settings: Settings) -> list[HostConfig]:
     """The hosts named by OLLAMA_URLS (a comma list), else the one OLLAMA_URL."""

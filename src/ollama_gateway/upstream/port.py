@@ -7,13 +7,14 @@ as a `GatewayError`. Implementations: `OllamaHost` (one server), `Fleet` (severa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ollama_gateway.core.embeddings import EmbedResult
 from ollama_gateway.core.events import Event
+from ollama_gateway.core.messages import Message
 from ollama_gateway.core.requests import ChatRequest, EmbedRequest, GenerateRequest
 from ollama_gateway.upstream.hosts import HostConfig
 
@@ -24,7 +25,8 @@ class Placement:
     (affinity), and whom to tell while it waits in the queue (`on_queued(ahead)`) and once a host has it."""
 
     owner: str = ""
-    affinity: str | None = None
+    affinity: str | None = None  # a conversation key given outright; else one is made from `conversation`
+    conversation: Sequence[Message] = ()  # the messages of a chat, for affinity (read only with several hosts)
     on_queued: Callable[[int], None] | None = None
     on_dispatched: Callable[[], None] | None = None
 

@@ -21,7 +21,6 @@ from ollama_gateway.service.exchange import Exchange
 from ollama_gateway.service.runtime import Gateway
 from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.tasks.document import new_task_id, validate_task_id
-from ollama_gateway.upstream.affinity import conversation_key
 from ollama_gateway.upstream.port import Placement
 from ollama_gateway.web.auth import presented_key
 from ollama_gateway.web.body import read_json
@@ -143,13 +142,13 @@ class RequestContext:
         if self.key is not None:
             await self.gateway.limiter.admit(self.key)
 
-    def placement(self, model: str, messages: Sequence[Message] = ()) -> Placement:
+    def placement(self, messages: Sequence[Message] = ()) -> Placement:
         """Where the fleet may send this request: fair-queued by key, kept with its conversation, tracked."""
         assert self.exchange is not None, "begin() the exchange before placing the request"
         self.dispatched = asyncio.Event()
         return Placement(
             owner=self.key.id if self.key is not None else "",
-            affinity=conversation_key(model, messages) if messages else None,
+            conversation=messages,
             on_queued=self.exchange.queued,
             on_dispatched=self._dispatched,
         )

@@ -48,22 +48,22 @@ async def respond(
     """Stream `events` through the encoder, or fold them and encode one body: one event source, two shapes."""
     exchange = ctx.exchange
     assert exchange is not None, "begin() the exchange before responding"
-    observed = exchange.observe(events)
     if stream:
         grace = min(FIRST_CHUNK_GRACE_SECONDS, ctx.gateway.settings.ping_interval_sec)
         started = await until_disconnect(
-            ctx.request.scope, ctx.request.receive, prefetch(observed, grace, ctx.dispatched)
+            ctx.request.scope, ctx.request.receive, prefetch(events, grace, ctx.dispatched)
         )
         return EventStreamResponse(
             started,
             encoder(),
             headers=ctx.headers,
             on_outcome=exchange.finish,
+            observe=exchange.note,
             idle_seconds=ctx.gateway.settings.ping_interval_sec,
             cancel_requested=lambda: ctx.cancel_requested,
             cancel_error=ctx.cancel_error,
             settle=ctx.gateway.settle_usage,
         )
-    result = await until_disconnect(ctx.request.scope, ctx.request.receive, afold(observed))
+    result = await until_disconnect(ctx.request.scope, ctx.request.receive, afold(events, exchange.note))
     exchange.finish(None)
     return json_response(body(result), headers=ctx.headers)

@@ -38,6 +38,7 @@ class EventStreamResponse(Response):
         *,
         headers: Mapping[str, str],
         on_outcome: Outcome,
+        observe: Callable[[Event], None] | None = None,
         idle_seconds: float | None = None,
         cancel_requested: Callable[[], bool] = lambda: False,
         cancel_error: Callable[[], GatewayError] = lambda: CancelledError("cancelled"),
@@ -53,20 +54,27 @@ class EventStreamResponse(Response):
         self.events = events
         self.encoder = encoder
         self.on_outcome = on_outcome
+        self.observe = observe
         self.idle_seconds = idle_seconds
         self.cancel_requested = cancel_requested
         self.cancel_error = cancel_error
         self.settle = settle
-        self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
         self._watch: ClientWatch | None = None
+        # Frames are written by the stream and, rarely, by a keep-alive ping; they take turns without a lock:
+        # a ping is sent only while no frame is, and a frame waits for a ping in flight.
+        self._sending = False
+        self._ping_sent: asyncio.Future[None] | None = None
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._ping_task: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the stream, a disconnect listener and (when asked) an idle pinger side by side."""
         main = asyncio.current_task()
         assert main is not None
         self._watch = watch = ClientWatch(scope, receive, main.cancel)
-        helpers = [asyncio.create_task(self._ping(send, self.idle_seconds))] if self.idle_seconds else []
+        if self.idle_seconds:
+            self._arm_ping(send, self.idle_seconds, self.idle_seconds)
         try:
             await self._stream(send)
         except asyncio.CancelledError:
@@ -80,18 +88,22 @@ class EventStreamResponse(Response):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await watch.close()
-            for helper in helpers:
-                helper.cancel()
-            for helper in helpers:
+            if self._ping_timer is not None:
+                self._ping_timer.cancel()
+            if self._ping_task is not None:
+                self._ping_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await helper
+                    await self._ping_task
 
     async def _stream(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         outcome: GatewayError | None = None
         try:
             await self._write(send, self.encoder.on_start())
+            observe = self.observe
             async for event in self.events:
+                if observe is not None:
+                    observe(event)
                 await self._write(send, self.encoder.on_event(event))
             await self._write(send, self.encoder.on_end())
         except GatewayError as error:
@@ -118,19 +130,42 @@ class EventStreamResponse(Response):
 
     async def _write(self, send: Send, frame: bytes) -> None:
         if frame:
-            async with self._lock:
+            if self._ping_sent is not None:
+                await asyncio.shield(self._ping_sent)
+            self._sending = True
+            try:
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
-                self._last_sent = time.monotonic()
+            finally:
+                self._sending = False
+            self._last_sent = time.monotonic()
 
     @property
     def _disconnected(self) -> bool:
         return self._watch is not None and self._watch.gone
 
-    async def _ping(self, send: Send, every: float) -> None:
-        while True:
-            await asyncio.sleep(max(every - (time.monotonic() - self._last_sent), 0.01))
-            if time.monotonic() - self._last_sent >= every:
-                await self._write(send, self.encoder.on_idle())
+    def _arm_ping(self, send: Send, every: float, delay: float) -> None:
+        # A loop timer, not a task per stream: nothing runs while frames keep coming.
+        self._ping_timer = asyncio.get_running_loop().call_later(max(delay, 0.01), self._ping_due, send, every)
+
+    def _ping_due(self, send: Send, every: float) -> None:
+        idle = time.monotonic() - self._last_sent
+        if idle >= every and not self._sending and self._ping_task is None:
+            loop = asyncio.get_running_loop()
+            self._ping_sent = loop.create_future()  # from now on a frame waits for the ping
+            self._ping_task = loop.create_task(self._ping(send, self._ping_sent))
+            idle = 0.0
+        self._arm_ping(send, every, every - idle)
+
+    async def _ping(self, send: Send, sent: asyncio.Future[None]) -> None:
+        frame = self.encoder.on_idle()
+        try:
+            if frame:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+                self._last_sent = time.monotonic()
+        finally:
+            self._ping_sent = None
+            sent.set_result(None)
+            self._ping_task = None
 
 
 class ClientWatch:

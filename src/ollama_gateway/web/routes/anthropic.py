@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -10,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ollama_gateway.core.events import Event, Finished, close_stream
+from ollama_gateway.core.ids import random_hex
 from ollama_gateway.core.requests import ChatRequest
 from ollama_gateway.core.usage import Usage
 from ollama_gateway.protocols.anthropic import (
@@ -38,7 +38,7 @@ async def messages(ctx: RequestContext) -> Response:
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = _relax_thinking(replace(request, model=resolved.upstream, controls=controls, messages=messages), resolved)
     estimate = estimate_input_tokens(request)
-    message_id = "msg_" + secrets.token_hex(12)
+    message_id = "msg_" + random_hex(12)
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)
     events = _with_prompt_estimate(
         chat_events(
@@ -46,7 +46,7 @@ async def messages(ctx: RequestContext) -> Response:
             request,
             time_limit=time_limit,
             prompt_estimate=estimate,
-            placement=ctx.placement(request.model, request.messages),
+            placement=ctx.placement(request.messages),
         ),
         estimate,
     )

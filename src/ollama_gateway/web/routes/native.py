@@ -48,7 +48,7 @@ async def _model_call(ctx: RequestContext) -> Response:
         path,
         orjson.dumps(upstream),
         model=resolved.upstream,
-        placement=ctx.placement(resolved.upstream, messages),
+        placement=ctx.placement(messages),
         exchange=exchange,
         headers=ctx.headers,
         time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import replace
 
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ollama_gateway.core.ids import random_hex
 from ollama_gateway.protocols.openai import encode as oa_encode
 from ollama_gateway.protocols.openai.decode import decode_chat, decode_completion, decode_embeddings
 from ollama_gateway.protocols.openai.errors import error_body
@@ -22,7 +22,7 @@ OPENAI = Surface("openai", error_body)
 
 
 def _completion_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(12)}"
+    return f"{prefix}-{random_hex(12)}"
 
 
 @endpoint(OPENAI, "/v1/chat/completions")
@@ -41,7 +41,7 @@ async def chat_completions(ctx: RequestContext) -> Response:
             ctx.gateway.upstream,
             request,
             time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
-            placement=ctx.placement(request.model, request.messages),
+            placement=ctx.placement(request.messages),
         ),
         stream=request.stream,
         encoder=lambda: oa_encode.ChatStreamEncoder(
@@ -80,7 +80,7 @@ async def completions(ctx: RequestContext) -> Response:
             ctx.gateway.upstream,
             request,
             time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
-            placement=ctx.placement(request.model),
+            placement=ctx.placement(),
         ),
         stream=request.stream,
         encoder=lambda: oa_encode.CompletionStreamEncoder(
@@ -114,7 +114,7 @@ async def embeddings(ctx: RequestContext) -> Response:
     exchange = ctx.exchange
     assert exchange is not None
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)
-    placement = ctx.placement(request.model)
+    placement = ctx.placement()
     result = await until_disconnect(
         ctx.request.scope,
         ctx.request.receive,

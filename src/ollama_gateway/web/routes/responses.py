@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import replace
 
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ollama_gateway.core.ids import random_hex
 from ollama_gateway.protocols.responses import ResponsesStreamEncoder, decode_response_request, encode_response
 from ollama_gateway.service.pipeline import chat_events, inline_images
 from ollama_gateway.web.context import RequestContext, endpoint
@@ -25,7 +25,7 @@ async def create_response(ctx: RequestContext) -> Response:
     resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
     request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
-    response_id, created = "resp_" + secrets.token_hex(16), int(time.time())
+    response_id, created = "resp_" + random_hex(16), int(time.time())
     exclude = bool(controls.exclude_reasoning)
     response = await respond(
         ctx,
@@ -33,7 +33,7 @@ async def create_response(ctx: RequestContext) -> Response:
             ctx.gateway.upstream,
             request,
             time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
-            placement=ctx.placement(request.model, request.messages),
+            placement=ctx.placement(request.messages),
         ),
         stream=request.stream,
         encoder=lambda: ResponsesStreamEncoder(
