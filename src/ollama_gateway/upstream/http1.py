@@ -239,23 +239,20 @@ class Client:
         for attempt in (0, 1):
             conn, reused = await self._acquire(deadline, fresh=attempt > 0)
             timer = None if deadline is None else self._loop.call_at(deadline, _expire, conn, time_limit)
-            answered = False
             try:
                 conn.active = True
                 assert conn.transport is not None
                 conn.transport.write(head + body if body else head)
                 while not conn.head_done and conn.error is None:
                     await conn.wait()
-                if conn.error is None:
-                    answered = True
-                    return Response(self, conn, timer)
             finally:
-                if not answered:
+                if conn.error is not None or not conn.head_done:  # failed, or cancelled while waiting
                     if timer is not None:
                         timer.cancel()
                     conn.abort()
                     self._release(conn)
-            error = conn.error
+            if (error := conn.error) is None:
+                return Response(self, conn, timer)
             if not (reused and attempt == 0 and isinstance(error, ConnectionBroken) and not error.started):
                 raise error
         raise AssertionError("unreachable")  # pragma: no cover
@@ -268,10 +265,10 @@ class Client:
         for conn in list(self._conns):
             conn.fail(ConnectionBroken("client closed", started=conn.started))
         self._idle.clear()
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(ConnectError("client closed"))
+        self._waiters.clear()
 
     async def _acquire(self, deadline: float | None, *, fresh: bool) -> tuple[_Conn, bool]:
         """A connection: an idle one (LIFO), else a new one while under the limit, else the next one freed."""
@@ -282,25 +279,26 @@ class Client:
             conn.abort()
         try:
             async with asyncio.timeout_at(deadline):
-                while True:
-                    if self._closed:
-                        raise ConnectError("client closed")
-                    if self._waiters or self._open >= self.max_connections:
-                        waiter: asyncio.Future[_Conn | None] = self._loop.create_future()
-                        self._waiters.append(waiter)
-                        try:
-                            handed = await waiter
-                        except BaseException:
-                            self._handback(waiter)
-                            raise
-                        if handed is not None:
-                            if handed.usable():
-                                return handed, True
-                            self._release(handed)  # closed while handed over: its slot passes on
-                            continue
-                    else:
+                while not self._closed:
+                    if not self._waiters and self._open < self.max_connections:
                         self._open += 1
-                    return await self._connect(), False
+                        return await self._connect(), False
+                    waiter: asyncio.Future[_Conn | None] = self._loop.create_future()
+                    self._waiters.append(waiter)
+                    try:
+                        handed = await waiter
+                    except BaseException:
+                        if waiter in self._waiters:
+                            self._waiters.remove(waiter)
+                        elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                            self._hand_on(waiter.result())  # handed something just as it gave up: pass it on
+                        raise
+                    if handed is None:  # a free slot
+                        return await self._connect(), False
+                    if handed.usable():
+                        return handed, True
+                    self._release(handed)  # closed while handed over: its slot passes on
+                raise ConnectError("client closed")
         except TimeoutError as exc:
             raise ResponseTimeout("no connection free within the time limit") from exc
 
@@ -322,14 +320,6 @@ class Client:
             raise
         return conn
 
-    def _handback(self, waiter: asyncio.Future[_Conn | None]) -> None:
-        """A waiter gave up: take back what it may already have been handed."""
-        if waiter in self._waiters:
-            self._waiters.remove(waiter)
-        elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-            handed = waiter.result()
-            self._release(handed) if handed is not None else self._free_slot()
-
     def _release(self, conn: _Conn) -> None:
         if not (conn.complete and conn.usable()) or self._closed:
             conn.abort()
@@ -338,7 +328,17 @@ class Client:
         if conn.paused and conn.transport is not None:
             conn.transport.resume_reading()
         conn.reset()
-        if self._hand(conn):
+        self._hand_on(conn)
+
+    def _hand_on(self, conn: _Conn | None) -> None:
+        """A connection (or, None, a free slot) to the longest waiter; else to the idle list (or freed)."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        if conn is None:
+            self._open -= 1
             return
         conn.idle_since = self._loop.time()
         self._idle.append(conn)
@@ -354,19 +354,7 @@ class Client:
     def _drop(self, conn: _Conn) -> None:
         if conn in self._conns:
             self._conns.discard(conn)
-            self._free_slot()
-
-    def _free_slot(self) -> None:
-        if not self._hand(None):  # a free slot goes to the longest waiter, who connects on it
-            self._open -= 1
-
-    def _hand(self, conn: _Conn | None) -> bool:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return True
-        return False
+            self._hand_on(None)
 
     def _sweep(self) -> None:
         self._sweeper = None
