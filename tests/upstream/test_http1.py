@@ -429,3 +429,13 @@ async def test_https_through_an_ssl_context(client_for: Callable[..., http1.Clie
         await client.close()
     finally:
         listener.close()
+
+
+async def test_credentials_in_the_url_become_basic_auth(client_for: Callable[..., http1.Client]) -> None:
+    handler = keep_alive()
+    server = await serve(handler)
+    url = f"http://us%3Aer:p%40ss@127.0.0.1:{server.port}"
+    assert await (await client_for(url).request("GET", "/", time_limit=5)).read() == b"ok"
+    [(_, _, headers, _)] = server.requests
+    assert headers["authorization"] == "Basic dXM6ZXI6cEBzcw=="  # base64("us:er:p@ss")
+    assert headers["host"] == f"127.0.0.1:{server.port}"

@@ -7,10 +7,11 @@ before the end closes the connection (how a server learns to stop); only fully r
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl as ssl_module
 from collections import deque
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httptools
 
@@ -209,7 +210,11 @@ class Client:
         self._ssl: ssl_module.SSLContext | None = (ssl or ssl_module.create_default_context()) if tls else None
         self.max_connections, self.connect_timeout, self.keepalive = max_connections, connect_timeout, keepalive
         authority = (f"[{self.host}]" if ":" in self.host else self.host) + (f":{parts.port}" if parts.port else "")
-        lines = [f"Host: {authority}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+        headers = dict(headers or {})
+        if parts.username is not None and not any(k.lower() == "authorization" for k in headers):
+            userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(userinfo).decode()  # as aiohttp did
+        lines = [f"Host: {authority}", *(f"{k}: {v}" for k, v in headers.items())]
         self._head = "".join(line + "\r\n" for line in lines).encode("latin-1")  # the constant header block
         self._loop = asyncio.get_running_loop()
         self._idle: list[_Conn] = []  # LIFO: the most recently used connection is the least likely to be stale
