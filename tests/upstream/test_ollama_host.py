@@ -108,3 +108,77 @@ async def test_a_silent_host_is_a_timeout() -> None:
     finally:
         await host.close()
         await runner.cleanup()
+
+
+async def _raw_host(answer: bytes, *, hang_up: bool = True) -> tuple[OllamaHost, asyncio.Server, asyncio.Event]:
+    """A host on a raw server that writes `answer` to the first request, then resets (or waits for the client)."""
+    closed_by_client = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        if hang_up:
+            writer.transport.abort()
+            return
+        while await reader.read(65536):
+            pass
+        closed_by_client.set()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    host = OllamaHost(HostConfig(id="h", url=f"http://127.0.0.1:{port}"))
+    await host.start()
+    return host, server, closed_by_client
+
+
+async def test_a_connection_closed_before_any_answer_is_unavailable() -> None:
+    host, server, _ = await _raw_host(b"")
+    try:
+        with pytest.raises(UpstreamUnavailableError, match="cannot reach Ollama"):
+            await host.version()
+    finally:
+        await host.close()
+        server.close()
+
+
+async def test_a_connection_broken_mid_stream_is_a_stream_error() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+    host, server, _ = await _raw_host(head + b'12\r\n{"status":"pull"}\n\r\n')
+    got: list[object] = []
+    try:
+        with pytest.raises(UpstreamStreamError, match="connection to Ollama broke"):
+            async for progress in host.pull("m"):
+                got.append(progress.event)
+        assert got == [{"status": "pull"}]
+    finally:
+        await host.close()
+        server.close()
+
+
+async def test_a_relay_left_early_closes_the_upstream_connection() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+    host, server, closed_by_client = await _raw_host(head + b"3\r\none\r\n", hang_up=False)
+    try:
+        async with host.relay("/api/chat", b"{}", model="m", time_limit=5) as reply:
+            assert (reply.status, reply.content_type) == (200, "application/x-ndjson")
+            assert await anext(reply.chunks) == b"one"
+        await asyncio.wait_for(closed_by_client.wait(), 5)  # Ollama learns to stop generating
+    finally:
+        await host.close()
+        server.close()
+
+
+async def test_a_connect_that_hangs_is_unavailable_after_the_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def never(*args: object, **kwargs: object) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "create_connection", never)
+    host = OllamaHost(HostConfig(id="h", url="http://127.0.0.1:9"), connect_timeout=0.05)
+    await host.start()
+    try:
+        with pytest.raises(UpstreamUnavailableError, match=r"did not accept a connection within 0\.05 s"):
+            await host.version()
+    finally:
+        await host.close()

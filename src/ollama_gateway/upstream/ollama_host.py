@@ -1,4 +1,4 @@
-"""One Ollama server: the native wire end to end, over a pooled keep-alive connection.
+"""One Ollama server: the native wire end to end, over pooled keep-alive connections (`upstream.http1`).
 
 Bodies are built and decoded by `protocols.ollama`; time limits are named constants; one context manager,
 `_mapped`, turns every transport failure and every malformed answer into a `GatewayError`.
@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-import aiohttp
 import orjson
 
 from ollama_gateway.core.embeddings import EmbedResult
@@ -28,6 +27,7 @@ from ollama_gateway.errors import (
 from ollama_gateway.protocols.framing import NDJSONDecoder
 from ollama_gateway.protocols.ollama import decode as ollama_decode
 from ollama_gateway.protocols.ollama import encode as ollama_encode
+from ollama_gateway.upstream import http1
 from ollama_gateway.upstream.hosts import HostConfig
 from ollama_gateway.upstream.port import ANYWHERE, Placement, PullProgress, RelayReply
 
@@ -38,6 +38,7 @@ DELETE_SECONDS = 60.0
 PULL_SECONDS: float | None = None  # a pull may take hours; progress lines keep it alive
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+_JSON = {"Content-Type": "application/json"}
 
 
 def new_tool_call_id() -> str:
@@ -53,26 +54,25 @@ class OllamaHost:
         self.base_url = config.url.rstrip("/")
         self._connect_timeout = connect_timeout
         self._max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
-        self._headers = {"Content-Type": "application/json"}
-        if config.auth_header:
-            self._headers["Authorization"] = config.auth_header
-        self._get_headers = {k: v for k, v in self._headers.items() if k != "Content-Type"} or None
+        self._client: http1.Client | None = None
+        self._auth = {"Authorization": config.auth_header} if config.auth_header else None
 
     async def start(self) -> None:
         """Open the connection pool."""
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=30, ttl_dns_cache=60)
-            self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+        if self._client is None:
+            self._client = http1.Client(
+                self.base_url,
+                max_connections=self._max_connections,
+                connect_timeout=self._connect_timeout,
+                keepalive=30.0,
+                headers=self._auth,
             )
 
     async def close(self) -> None:
         """Close the pool and every open connection."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     # -- the port ---------------------------------------------------------------------------------------------
 
@@ -102,10 +102,11 @@ class OllamaHost:
     ) -> AsyncIterator[RelayReply]:
         """POST `body` to `path` and hand back the answer as it comes, whatever its status."""
         with self._mapped(path, time_limit):
-            async with self._session_or_fail().post(
-                self.base_url + path, data=body, headers=self._headers, timeout=self._timeout(time_limit)
-            ) as response:
-                yield RelayReply(response.status, response.headers.get("Content-Type"), self._body(response, path))
+            response = await self._request("POST", path, body, time_limit)
+            try:
+                yield RelayReply(response.status, response.headers.get("content-type"), self._body(response, path))
+            finally:
+                response.close()
 
     async def models(self) -> list[dict[str, Any]]:
         """This host's `/api/tags` entries."""
@@ -150,92 +151,82 @@ class OllamaHost:
         Closing the iterator early closes the connection, which is how Ollama learns to stop generating.
         """
         with self._mapped(path, time_limit):
-            async with self._session_or_fail().post(
-                self.base_url + path, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout(time_limit)
-            ) as response:
+            response = await self._request("POST", path, orjson.dumps(body), time_limit)
+            try:
                 if response.status >= 400:
                     raise await _status_error(response)
                 decoder = NDJSONDecoder()
                 with self._mapped(path, time_limit, started=True):
-                    async for chunk in response.content.iter_any():
+                    async for chunk in response:
                         for obj in decoder.decode(chunk):
                             yield obj
                     for obj in decoder.flush():
                         yield obj
+            finally:
+                response.close()
 
     async def _json(self, method: str, path: str, body: Any, time_limit: float | None) -> Any:
         """One request whose whole answer is JSON (or empty, which gives None)."""
         data = orjson.dumps(body) if body is not None else None
         with self._mapped(path, time_limit):
-            async with self._session_or_fail().request(
-                method,
-                self.base_url + path,
-                data=data,
-                headers=self._headers if data is not None else self._get_headers,
-                timeout=self._timeout(time_limit),
-            ) as response:
+            response = await self._request(method, path, data, time_limit)
+            try:
                 if response.status >= 400:
                     raise await _status_error(response)
                 with self._mapped(path, time_limit, started=True):
                     raw = await response.read()
+            finally:
+                response.close()
             return orjson.loads(raw) if raw.strip() else None
 
-    async def _body(self, response: aiohttp.ClientResponse, path: str) -> AsyncIterator[bytes]:
-        with self._mapped(path, None, started=True):
-            async for chunk in response.content.iter_any():
-                yield chunk
+    async def _body(self, response: http1.Response, path: str) -> AsyncIterator[bytes]:
+        try:
+            with self._mapped(path, None, started=True):
+                async for chunk in response:
+                    yield chunk
+        finally:
+            response.close()
+
+    async def _request(self, method: str, path: str, body: bytes | None, time_limit: float | None) -> http1.Response:
+        if self._client is None:
+            raise RuntimeError("OllamaHost.start() was not called")
+        headers = _JSON if body is not None else None
+        return await self._client.request(method, path, body, headers=headers, time_limit=time_limit)
 
     @contextmanager
     def _mapped(self, path: str, time_limit: float | None, *, started: bool = False) -> Iterator[None]:
-        """Every way a call to this host can fail, as a GatewayError — the one place that knows aiohttp."""
+        """Every way a call to this host can fail, as a GatewayError — the one place that knows the wire client."""
         try:
             yield
         except GatewayError:
             raise
-        except (aiohttp.ConnectionTimeoutError, aiohttp.SocketTimeoutError) as exc:
-            # sock_connect / sock_read limits: the host is there but does not take or answer the connection.
+        except http1.ConnectTimeout as exc:
+            # The host is there but does not take the connection.
             raise UpstreamUnavailableError(
                 f"Ollama at {self.base_url} did not accept a connection within {self._connect_timeout:g} s"
             ) from exc
-        except TimeoutError as exc:
+        except TimeoutError as exc:  # http1.ResponseTimeout: the request's own limit ran out
             limit = f"within {time_limit:g} s" if time_limit else "in time"
             raise UpstreamTimeoutError(f"Ollama did not answer {limit}") from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
-        except aiohttp.ClientConnectionError as exc:
-            if started:
+        except http1.ConnectError as exc:
+            raise UpstreamUnavailableError(f"cannot reach Ollama at {self.base_url}: {_describe(exc)}") from exc
+        except http1.ConnectionBroken as exc:
+            if started or exc.started:
                 raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
             raise UpstreamUnavailableError(f"cannot reach Ollama at {self.base_url}: {_describe(exc)}") from exc
-        except aiohttp.ClientError as exc:
+        except http1.HTTPError as exc:  # ProtocolError: not HTTP
             raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
         except orjson.JSONDecodeError as exc:
             raise UpstreamStreamError(f"Ollama sent malformed JSON on {path}: {exc}") from exc
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamStreamError(f"unexpected answer from Ollama on {path}: {_describe(exc)}") from exc
 
-    def _session_or_fail(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("OllamaHost.start() was not called")
-        return self._session
 
-    def _timeout(self, seconds: float | None) -> aiohttp.ClientTimeout:
-        # ClientTimeout is an attrs class and costly to build; requests reuse a handful of limits. Waiting for a
-        # pooled connection counts against `total` (the request's own limit); `sock_connect` bounds only the TCP
-        # connect itself, so a full pool is never mislabelled as a slow model or an unreachable host.
-        timeout = self._timeouts.get(seconds)
-        if timeout is None:
-            if len(self._timeouts) > 256:
-                self._timeouts.clear()
-            timeout = aiohttp.ClientTimeout(total=seconds, sock_connect=self._connect_timeout)
-            self._timeouts[seconds] = timeout
-        return timeout
-
-
-async def _status_error(response: aiohttp.ClientResponse) -> UpstreamStatusError:
+async def _status_error(response: http1.Response) -> UpstreamStatusError:
     """Ollama's `{"error": text}` (or plain text) as a typed error that keeps its status and text."""
     try:
         raw = await response.read()
-    except (TimeoutError, aiohttp.ClientError):
+    except (TimeoutError, http1.HTTPError):
         raw = b""
     message = raw.decode("utf-8", "replace").strip()
     try:
