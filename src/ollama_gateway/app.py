@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,6 +46,10 @@ def create_app(settings: Settings | None = None, host_factory: HostFactory | Non
         app.state.gateway = gateway
         try:
             await prepare_admin(app, gateway)
+            # Everything made at start-up lives as long as the process: keep the collector from scanning it
+            # again on every collection (fewer, shorter pauses on the request path).
+            gc.collect()
+            gc.freeze()
             yield
         finally:
             await gateway.close()

@@ -89,6 +89,22 @@ async def test_states_within_one_interval_are_written_once() -> None:
     await tracker.close()
 
 
+async def test_a_shared_store_gets_final_states_without_waiting_for_the_interval(redis_url: str) -> None:
+    store = RedisTaskStore.from_url(redis_url)
+    tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=3600)  # other states wait an hour
+    running = await tracker.begin("still-running", "k", {})
+    done = await tracker.begin("done-now", "k", {})
+    done.succeed()
+    # Another gateway process reading Redis sees the end at once; the batch took the other task along.
+    doc = await wait_for(lambda: store.get("done-now"), lambda d: d is not None)
+    assert doc["state"] == "SUCCESS"
+    pending = await store.get("still-running")
+    assert pending is not None and pending["state"] == "PENDING"
+    running.succeed()
+    await tracker.close()
+    await store.close()
+
+
 async def test_many_tasks_are_written_as_one_batch(store: TaskStore) -> None:
     tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=3600)
     handles = [await tracker.begin(f"batch-{i}", "k", {}) for i in range(30)]

@@ -39,17 +39,23 @@ def cli(create_db: bool) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Interface to bind (default: HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: PORT or 11535).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option(
+    "--workers",
+    default="1",
+    show_default=True,
+    help="Worker processes: a number, or `auto` for one per CPU core this process may use.",
+)
+def serve(host: str | None, port: int | None, workers: str) -> None:
     """Run the gateway."""
     settings = settings_or_exit()
-    if workers > 1 and settings.redis_connection_url() is None:
+    count = worker_count(workers)
+    if count > 1 and settings.redis_connection_url() is None:
         # Each worker would hold its own embedded store, and a status poll landing on another worker 404s.
         raise click.UsageError(
-            f"--workers {workers} needs a shared task status store: the embedded store lives inside one process, "
+            f"--workers {count} needs a shared task status store: the embedded store lives inside one process, "
             "so task status would be lost between workers. Set REDIS_URL (or REDIS_HOST), or run one worker."
         )
-    if workers < 1:
+    if count < 1:
         raise click.UsageError("--workers must be at least 1")
     if host:
         os.environ["HOST"] = host
@@ -63,7 +69,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         settings,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=count,
         app_factory=lambda: create_app(settings),
     )
 
@@ -98,3 +104,13 @@ cli.add_command(audit)
 def main() -> None:
     """Console-script entry point."""
     cli(auto_envvar_prefix="OLLAMA_GATEWAY", prog_name=PROG_NAME)
+
+
+def worker_count(value: str) -> int:
+    """`--workers`: a number, or `auto` for the CPU cores this process may run on."""
+    if value.strip().lower() == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        return int(value)
+    except ValueError:
+        raise click.UsageError(f"--workers must be a number or `auto`, not {value!r}") from None

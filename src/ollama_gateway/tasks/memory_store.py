@@ -37,6 +37,11 @@ class MemoryTaskStore:
         """Always True: nothing can go down."""
         return True
 
+    @property
+    def shared(self) -> bool:
+        """False: only this process reads it."""
+        return False
+
     async def put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
         """Store `doc` for `ttl` seconds under `owner`, evicting the oldest documents past the size bound."""
         task_id = doc["task_id"]

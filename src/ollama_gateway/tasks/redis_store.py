@@ -127,6 +127,11 @@ class RedisTaskStore:
         )
 
     @property
+    def shared(self) -> bool:
+        """True: every gateway process on this Redis reads it."""
+        return True
+
+    @property
     def healthy(self) -> bool:
         """False from a failed operation until one succeeds again."""
         return not self._down

@@ -32,6 +32,11 @@ class TaskStore(Protocol):
         """False while the backend is known to be unreachable."""
         ...
 
+    @property
+    def shared(self) -> bool:
+        """True when other processes read this store (so final states are written without waiting)."""
+        ...
+
     async def put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
         """Store `doc` for `ttl` seconds under `owner`; False when the write was skipped (store down)."""
         ...

@@ -164,7 +164,8 @@ class TaskTracker:
     State changes are coalesced: each task's newest unwritten state waits in one table, and a single writer
     stores what is there every `flush_sec` (one batch, only the latest state per task). A request that ends
     within one interval is written once, as its final state. Reads go through that table first (`get`,
-    `list`), so a status read in this process always sees the truth.
+    `list`), so a status read in this process always sees the truth. With a store other processes read
+    (Redis), final states do not wait for the interval: they go out with the next batch at once.
     """
 
     def __init__(
@@ -203,6 +204,10 @@ class TaskTracker:
         self._wake: asyncio.Future[None] | None = None  # resolved to end the writer's wait early
         self._idle: asyncio.Event | None = None  # set while the writer has nothing to write
         self._waiting_for_work = False
+        # Other processes read a shared store: a final state goes out with the next write, not after the
+        # interval (writes still batch: whatever gathers while one is in flight goes out together).
+        self._eager_finals = store.shared
+        self._final_waiting = False
         self._retry_at = 0.0
         self._closed = False
 
@@ -325,11 +330,13 @@ class TaskTracker:
     def _emit(self, handle: TaskHandle, state: TaskState, stage: str, message: str) -> None:
         self._seq += 1
         self._dirty[handle.task_id] = _Change(handle, state, stage, message, self._clock(), self._seq)
-        if self._writer is None:
-            if not self._closed:
-                self._idle = asyncio.Event()
-                self._idle.set()
-                self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        if self._writer is None and not self._closed:
+            self._idle = asyncio.Event()
+            self._idle.set()
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        if self._eager_finals and state not in ACTIVE_STATES:
+            self._final_waiting = True
+            self._nudge()
         elif self._waiting_for_work:
             self._nudge()
 
@@ -383,9 +390,10 @@ class TaskTracker:
                 continue
             # Let changes gather for one interval (unless `flush` waits): a request that ends meanwhile is
             # written once, as its final state.
-            if self.flush_sec > 0 and idle.is_set():
+            if self.flush_sec > 0 and idle.is_set() and not self._final_waiting:
                 await self._nap(self.flush_sec)
             batch, self._dirty = self._dirty, {}
+            self._final_waiting = False
             seq = self._seq
             self._writing = batch
             try:
