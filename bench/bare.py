@@ -2,12 +2,13 @@
 
 Raw ASGI on uvicorn (uvloop, httptools) and one pooled aiohttp session: read the body, parse it, POST Ollama's
 /api/chat, and re-encode the answer as an OpenAI chat.completion (or each NDJSON line as an SSE chunk). No auth,
-no policy, no tracking. `python -m bench.bare --port P --upstream http://127.0.0.1:N`.
+no policy, no tracking. `python -m bench.bare --port P --upstream http://127.0.0.1:N [--workers W]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
@@ -91,13 +92,22 @@ class BareProxy:
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
 
 
+def from_env() -> BareProxy:
+    """The app for worker processes (`--workers N`), which cannot be handed an object."""
+    return BareProxy(os.environ["BARE_UPSTREAM"])
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    os.environ["BARE_UPSTREAM"] = args.upstream
     uvicorn.run(
-        BareProxy(args.upstream),
+        "bench.bare:from_env" if args.workers > 1 else BareProxy(args.upstream),
+        factory=args.workers > 1,
+        workers=args.workers,
         host="127.0.0.1",
         port=args.port,
         log_level="warning",

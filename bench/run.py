@@ -194,7 +194,9 @@ class Processes:
             proc.wait(10)
 
 
-def start_gateway(ollama_url: str, extra_env: dict[str, str] | None = None) -> tuple[str, str, subprocess.Popen[bytes]]:
+def start_gateway(
+    ollama_url: str, extra_env: dict[str, str] | None = None, workers: int = 1
+) -> tuple[str, str, subprocess.Popen[bytes]]:
     """A gateway process on a fresh SQLite file with one key: its URL, the key, the process."""
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="og-bench-"))
@@ -219,7 +221,7 @@ def start_gateway(ollama_url: str, extra_env: dict[str, str] | None = None) -> t
         text=True,
     )
     proc = subprocess.Popen(
-        [str(BIN / "ollama-gateway"), "serve", "--port", str(port)],
+        [str(BIN / "ollama-gateway"), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         cwd=data,
         stdout=subprocess.DEVNULL,
@@ -237,17 +239,17 @@ def start_fake(tokens: int, delay_ms: float = 0.0) -> tuple[str, subprocess.Pope
     return f"http://127.0.0.1:{port}", subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
-def start_processes(tokens: int, extra_env: dict[str, str] | None = None) -> Processes:
+def start_processes(tokens: int, extra_env: dict[str, str] | None = None, workers: int = 1) -> Processes:
     """Start the fake and the gateway (with a fresh SQLite file and one key); `extra_env` configures the gateway."""
     fake, fake_proc = start_fake(tokens)
-    gateway, key, gateway_proc = start_gateway(fake, extra_env)
+    gateway, key, gateway_proc = start_gateway(fake, extra_env, workers)
     return Processes(fake, gateway, key, fake_proc, gateway_proc)
 
 
-def start_bare(fake: str) -> tuple[str, subprocess.Popen[bytes]]:
+def start_bare(fake: str, workers: int = 1) -> tuple[str, subprocess.Popen[bytes]]:
     """The bare proxy (bench/bare.py) in front of the fake: the anchor every gateway figure is a ratio to."""
     port = free_port()
-    argv = [sys.executable, "-m", "bench.bare", "--port", str(port), "--upstream", fake]
+    argv = [sys.executable, "-m", "bench.bare", "--port", str(port), "--upstream", fake, "--workers", str(workers)]
     return f"http://127.0.0.1:{port}", subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
@@ -289,20 +291,106 @@ def _median(results: list[Result]) -> Result:
     return sorted(results, key=lambda r: r.rps)[len(results) // 2]
 
 
+# The gateway with one feature (or all of them) switched off, so the table shows what each one costs.
+VARIANTS: list[tuple[str, dict[str, str]]] = [
+    ("every feature on", {}),
+    ("AUTH=off (no key auth, no key limits)", {"AUTH": "off"}),
+    ("TASK_STATUS=off", {"TASK_STATUS": "off"}),
+    ("USAGE_TRACKING=off", {"USAGE_TRACKING": "off"}),
+    ("all three off", {"AUTH": "off", "TASK_STATUS": "off", "USAGE_TRACKING": "off"}),
+    ("every feature on + access log (LOG_LEVEL=info)", {"LOG_LEVEL": "info"}),
+]
+
+
+async def measure_variants(
+    fake: str, bare: str, bare_pid: int, requests: int, rounds: int, extra: dict[str, str], workers: int
+) -> list[dict[str, object]]:
+    """Plain chat at c=1 and c=32 through each variant, each against the bare proxy in the same rounds."""
+    rows: list[dict[str, object]] = []
+    for name, env in VARIANTS:
+        url, key, proc = start_gateway(fake, {**extra, **env}, workers)
+        try:
+            await wait_http(url + "/healthz")
+            for concurrency in (1, 32):
+                total = requests if concurrency == 32 else max(requests // 4, 50)
+                runs = []
+                for _ in range(rounds):
+                    anchor = await drive("bare", concurrency, total, gateway_call(bare, "none", False), bare_pid)
+                    through = await drive("gw", concurrency, total, gateway_call(url, key, False), proc.pid)
+                    runs.append((anchor, through))
+                anchor = _median([r[0] for r in runs])
+                through = _median([r[1] for r in runs])
+                rows.append(
+                    {
+                        "variant": name,
+                        "concurrency": concurrency,
+                        "bare_rps": round(anchor.rps, 1),
+                        "gateway_rps": round(through.rps, 1),
+                        "gateway_to_bare_ratio": round(through.rps / anchor.rps, 3),
+                        "gateway_cpu_us_per_request": round(through.cpu_us),
+                        "gateway_p50_ms": round(through.median_ms, 3),
+                        "bare_p50_ms": round(anchor.median_ms, 3),
+                    }
+                )
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    print(f"{'variant (plain chat)':<48}{'c':>4}{'bare rps':>10}{'gw rps':>9}{'gw/bare':>9}{'gw CPU µs':>11}")
+    for row in rows:
+        print(
+            f"{row['variant']!s:<48}{row['concurrency']:>4}{row['bare_rps']:>10}{row['gateway_rps']:>9}"
+            f"{row['gateway_to_bare_ratio']:>9}{row['gateway_cpu_us_per_request']:>11}"
+        )
+    return rows
+
+
 def main(args: argparse.Namespace) -> dict[str, object]:
     """Start the processes, measure, report, stop."""
-    procs = start_processes(args.tokens)
-    bare, bare_proc = start_bare(procs.fake)
+    redis = start_redis() if args.workers > 1 else None
+    extra = {"REDIS_URL": redis[0]} if redis else {}  # several workers share task status through Redis
+    procs = start_processes(args.tokens, extra, args.workers)
+    bare, bare_proc = start_bare(procs.fake, args.workers)
+    variants: list[dict[str, object]] = []
     try:
         results, memory = asyncio.run(measure(procs, args.requests, bare, bare_proc.pid, args.rounds))
+        procs.gateway_proc.terminate()
+        procs.gateway_proc.wait(30)
+        if args.variants:
+            variants = asyncio.run(
+                measure_variants(procs.fake, bare, bare_proc.pid, args.requests, args.rounds, extra, args.workers)
+            )
     finally:
         bare_proc.terminate()
         bare_proc.wait(10)
         procs.stop()
-    return report(results, memory, args)
+        if redis is not None:
+            redis[1].terminate()
+            redis[1].wait(10)
+    return report(results, memory, args, variants)
 
 
-def report(results: list[tuple[Result, Result, Result]], memory: float, args: argparse.Namespace) -> dict[str, object]:
+def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
+    """A throwaway redis-server (from the installed binary) on a free port, keeping nothing on disk."""
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return f"redis://127.0.0.1:{port}/0", proc
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def report(
+    results: list[tuple[Result, Result, Result]],
+    memory: float,
+    args: argparse.Namespace,
+    variants: list[dict[str, object]] | None = None,
+) -> dict[str, object]:
     rows = []
     header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'bare rps':>10}{'gw rps':>10}{'gw/bare':>9}"
     print(header + f"{'direct p50':>12}{'gw p50':>9}{'added p50':>11}{'CPU µs bare/gw':>16}{'cpu ratio':>10}")
@@ -350,10 +438,12 @@ def report(results: list[tuple[Result, Result, Result]], memory: float, args: ar
         "tokens_per_reply": args.tokens,
         "requests_at_c32": args.requests,
         "rounds": args.rounds,
+        "workers": args.workers,
         "rows": rows,
+        "variants": variants or [],
         "gateway_rss_mb": round(memory, 1),
     }
-    out = ROOT / "bench" / "results.json"
+    out = ROOT / "bench" / ("results.json" if args.workers == 1 else f"results-workers{args.workers}.json")
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
     return summary
@@ -364,4 +454,6 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=2000, help="requests per scenario at concurrency 32")
     parser.add_argument("--tokens", type=int, default=100, help="content chunks per reply")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario; each target keeps its median")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the gateway and the bare proxy")
+    parser.add_argument("--no-variants", dest="variants", action="store_false", help="skip the feature-off rows")
     main(parser.parse_args())

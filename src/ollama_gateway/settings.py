@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), validation_alias=AliasChoices("GATEWAY_DATA_DIR", "data_dir"))
     database_url: str | None = None
     usage_flush_seconds: float = 1.0
+    usage_tracking: Literal["on", "off"] = "on"  # off: no usage rows (analytics empty; limits still count)
     usage_retention_days: int = 90
 
     # Task status
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     ttl_done: int = 86400
     heartbeat_sec: float = 10.0
     task_flush_seconds: float = 0.05  # status writes are coalesced and stored once per interval
+    task_status: Literal["on", "off"] = "on"  # off: no status documents are kept (ids and cancel still work)
     algorithm_id: str = "ollama-openai"
 
     # Anthropic streams

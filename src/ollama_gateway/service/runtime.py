@@ -19,6 +19,7 @@ from ollama_gateway.service.last_used import LastUsedRecorder
 from ollama_gateway.service.limits import KeyLimiter
 from ollama_gateway.settings import Settings
 from ollama_gateway.storage import Storage, UsageWriter, open_storage
+from ollama_gateway.storage.usage import UsageRecord
 from ollama_gateway.tasks import open_task_store
 from ollama_gateway.tasks.store import TaskStore, store_error_counter
 from ollama_gateway.tasks.tracker import SHUTDOWN_REASON, TaskTracker
@@ -116,6 +117,11 @@ class Gateway:
         await catalog.start()
         await gateway.changes.start()
         return gateway
+
+    def record_usage(self, record: UsageRecord) -> None:
+        """Queue a request's usage row (nothing with USAGE_TRACKING=off)."""
+        if self.settings.usage_tracking != "off":
+            self.usage.submit(record)
 
     async def settle_usage(self) -> None:
         """With USAGE_DURABILITY=sync, write the buffered usage rows before the response completes."""

@@ -4,7 +4,6 @@ by one coalescing writer."""
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -22,13 +21,13 @@ from ollama_gateway.tasks.document import (
     STREAMING,
     TaskDocument,
     TaskState,
-    build_document,
     failure_reason,
     is_final,
     queued_message,
     visible_to,
 )
 from ollama_gateway.tasks.store import LIST_LIMIT_DEFAULT, TaskStore, clamp_limit
+from ollama_gateway.tasks.writer import StatusWriter
 
 log = logging.getLogger(__name__)
 
@@ -40,40 +39,6 @@ DEFAULT_HEARTBEAT_SEC: Final = 10.0
 DEFAULT_FLUSH_SEC: Final = 0.05
 DEFAULT_ALGORITHM_ID: Final = "ollama-openai"
 SHUTDOWN_REASON: Final = "gateway shutting down"
-
-
-class _Change:
-    """The newest unwritten state of one task; its document (and event id) is built only once it is needed."""
-
-    __slots__ = ("_doc", "at", "extensions", "message", "owner", "seq", "stage", "state", "task_id")
-
-    def __init__(self, handle: TaskHandle, state: TaskState, stage: str, message: str, at: float, seq: int) -> None:
-        self.task_id = handle.task_id
-        self.owner = handle.owner
-        self.extensions = handle._extensions
-        self.state = state
-        self.stage = stage
-        self.message = message
-        self.at = at
-        self.seq = seq
-        self._doc: TaskDocument | None = None
-
-    def document(self, algorithm_id: str) -> TaskDocument:
-        if self._doc is None:
-            self._doc = build_document(
-                task_id=self.task_id,
-                state=self.state,
-                stage=self.stage,
-                message=self.message,
-                extensions=self.extensions,
-                algorithm_id=algorithm_id,
-                now=self.at,
-            )
-        return self._doc
-
-    @property
-    def final(self) -> bool:
-        return self.state not in ACTIVE_STATES
 
 
 class TaskHandle:
@@ -109,6 +74,8 @@ class TaskHandle:
         if self.done or self._heartbeat is not None:
             return
         self._record(*FORWARDING)
+        if not self._tracker.recording:
+            return
         # A handle nobody finished (a bug in the caller) would beat, and hold its id, forever; once its
         # document could have expired anyway, end it.
         self._give_up = time.monotonic() + self._tracker.ttl_running
@@ -189,27 +156,22 @@ class TaskTracker:
         self.heartbeat_sec = _first(heartbeat_sec, None if s is None else s.heartbeat_sec, DEFAULT_HEARTBEAT_SEC)
         self.algorithm_id = _first(algorithm_id, None if s is None else s.algorithm_id, DEFAULT_ALGORITHM_ID)
         self.flush_sec = _first(flush_sec, None if s is None else s.task_flush_seconds, DEFAULT_FLUSH_SEC)
+        # TASK_STATUS=off: handles still reserve their ids (conflicts, cancel) but record nothing.
+        self.recording = s is None or s.task_status != "off"
         # A PENDING/RUNNING document older than this was left by a gateway that died: its id may be reused.
         self.stale_after = max(3 * self.heartbeat_sec, 60.0)
-        self._final_retry_sec = final_retry_sec
-        self._final_retry_window = final_retry_window
         self._clock = clock
         self._active: dict[str, TaskHandle] = {}
-        self._seq = 0  # numbers every state change, so `flush` knows what "queued so far" means
-        self._dirty: dict[str, _Change] = {}  # newest unwritten state per task
-        self._writing: dict[str, _Change] = {}  # the batch the writer is storing right now
-        self._retrying: dict[str, tuple[_Change, float]] = {}  # final states the store refused, and until when
-        self._written_seq = 0  # every change numbered up to this was attempted
-        self._writer: asyncio.Task[None] | None = None
-        self._wake: asyncio.Future[None] | None = None  # resolved to end the writer's wait early
-        self._idle: asyncio.Event | None = None  # set while the writer has nothing to write
-        self._waiting_for_work = False
-        # Other processes read a shared store: a final state goes out with the next write, not after the
-        # interval (writes still batch: whatever gathers while one is in flight goes out together).
-        self._eager_finals = store.shared
-        self._final_waiting = False
-        self._retry_at = 0.0
-        self._closed = False
+        self._writes = StatusWriter(
+            store,
+            algorithm_id=self.algorithm_id,
+            ttl_running=self.ttl_running,
+            ttl_done=self.ttl_done,
+            flush_sec=self.flush_sec,
+            final_retry_sec=final_retry_sec,
+            final_retry_window=final_retry_window,
+            clock=clock,
+        )
 
     async def begin(
         self, task_id: str, owner: str | None, extensions: Mapping[str, Any] | None = None, *, generated: bool = False
@@ -224,7 +186,7 @@ class TaskTracker:
         self._active[task_id] = handle  # reserved before the first await, so a concurrent begin sees it
         try:
             # A state not yet stored means this process ended the task last and knows better than the store.
-            change = self._unwritten(task_id)
+            change = self._writes.unwritten(task_id)
             if change is not None:
                 taken = owner is not None and change.owner != owner
             elif generated:
@@ -245,7 +207,7 @@ class TaskTracker:
 
     async def get(self, task_id: str) -> TaskDocument | None:
         """The task's current document: this process's unwritten state if it has one, else the store's."""
-        change = self._unwritten(task_id)
+        change = self._writes.unwritten(task_id)
         if change is not None:
             return change.document(self.algorithm_id)
         return await self.store.get(task_id)
@@ -254,14 +216,13 @@ class TaskTracker:
         """Newest first, `limit` clamped to 1..500, the unwritten states of this process included."""
         limit = clamp_limit(limit)
         stored = await self.store.list(owner, limit)
-        changes = {c.task_id: c for c in (*self._retrying_changes(), *self._writing.values(), *self._dirty.values())}
+        changes = self._writes.pending()
         if not changes:
             return stored
-        fresh = sorted(
-            (c for c in changes.values() if owner is None or c.owner == owner), key=lambda c: c.seq, reverse=True
-        )
-        docs = [c.document(self.algorithm_id) for c in fresh[:limit]]
-        return [*docs, *(d for d in stored if d["task_id"] not in changes)][:limit]
+        fresh = [c for c in reversed(changes) if owner is None or c.owner == owner][:limit]
+        unwritten = {c.task_id for c in changes}
+        docs = [c.document(self.algorithm_id) for c in fresh]
+        return [*docs, *(d for d in stored if d["task_id"] not in unwritten)][:limit]
 
     async def cancel(self, task_id: str, owner: str | None) -> bool:
         """Cancel a request running here and record FAILED/cancelled; False if not running here or not `owner`'s."""
@@ -294,22 +255,14 @@ class TaskTracker:
     @property
     def unwritten(self) -> int:
         """How many tasks have a state not yet stored (waiting, being written, or retried)."""
-        return len(self._dirty.keys() | self._writing.keys() | self._retrying.keys())
+        return self._writes.count
 
     async def flush(self) -> None:
         """Wait until every state change recorded so far has been attempted (including bounded final retries).
 
         Heartbeats recorded meanwhile are not waited for, so this returns while long requests go on.
         """
-        target = self._seq
-        while self._writer is not None and not self._writer.done():
-            if self._written_seq >= target and not any(c.seq <= target for c, _ in self._retrying.values()):
-                return
-            assert self._idle is not None
-            self._idle.clear()
-            if self._dirty:
-                self._nudge()  # write now instead of after the interval; a pending retry keeps its own time
-            await self._idle.wait()
+        await self._writes.flush()
 
     async def close(self, grace_sec: float = 5.0) -> None:
         """Fail requests still running, stop heartbeats, and wait (bounded) for the pending final writes."""
@@ -319,26 +272,13 @@ class TaskTracker:
             await asyncio.wait_for(self.flush(), grace_sec)
         except TimeoutError:
             log.warning("task status: %d states not written at shutdown", self.unwritten)
-        self._closed = True
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
-            await asyncio.wait([writer])
+        await self._writes.close()
 
     # -- used by TaskHandle ------------------------------------------------------------------------------------
 
     def _emit(self, handle: TaskHandle, state: TaskState, stage: str, message: str) -> None:
-        self._seq += 1
-        self._dirty[handle.task_id] = _Change(handle, state, stage, message, self._clock(), self._seq)
-        if self._writer is None and not self._closed:
-            self._idle = asyncio.Event()
-            self._idle.set()
-            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
-        if self._eager_finals and state not in ACTIVE_STATES:
-            self._final_waiting = True
-            self._nudge()
-        elif self._waiting_for_work:
-            self._nudge()
+        if self.recording:
+            self._writes.record(handle.task_id, handle.owner, handle._extensions, state, stage, message)
 
     def _release(self, handle: TaskHandle) -> None:
         if self._active.get(handle.task_id) is handle:
@@ -348,91 +288,6 @@ class TaskTracker:
         return asyncio.get_running_loop().call_later(self.heartbeat_sec, handle._tick)
 
     # -- the writer --------------------------------------------------------------------------------------------
-
-    def _unwritten(self, task_id: str) -> _Change | None:
-        change = self._dirty.get(task_id) or self._writing.get(task_id)
-        if change is None and task_id in self._retrying:
-            change = self._retrying[task_id][0]
-        return change
-
-    def _retrying_changes(self) -> builtins.list[_Change]:
-        return [change for change, _ in self._retrying.values()]
-
-    def _nudge(self) -> None:
-        if self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)
-
-    async def _nap(self, seconds: float | None) -> None:
-        """Wait `seconds` (None: until nudged), or less if `_nudge` is called."""
-        loop = asyncio.get_running_loop()
-        self._wake = loop.create_future()
-        timer = None if seconds is None else loop.call_later(seconds, self._nudge)
-        try:
-            await self._wake
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._wake = None
-
-    async def _write_loop(self) -> None:
-        """The one writer: stores the table of unwritten states, one batch per `flush_sec`."""
-        assert self._idle is not None
-        idle = self._idle
-        while True:
-            if not self._dirty:
-                idle.set()
-                self._waiting_for_work = True
-                try:
-                    await self._nap(max(0.0, self._retry_at - time.monotonic()) if self._retrying else None)
-                finally:
-                    self._waiting_for_work = False
-                self._requeue_retries()
-                continue
-            # Let changes gather for one interval (unless `flush` waits): a request that ends meanwhile is
-            # written once, as its final state.
-            if self.flush_sec > 0 and idle.is_set() and not self._final_waiting:
-                await self._nap(self.flush_sec)
-            batch, self._dirty = self._dirty, {}
-            self._final_waiting = False
-            seq = self._seq
-            self._writing = batch
-            try:
-                await self._write(builtins.list(batch.values()))
-            finally:
-                self._writing = {}
-            self._written_seq = seq
-
-    async def _write(self, batch: builtins.list[_Change]) -> None:
-        ttl = self.ttl_done, self.ttl_running
-        items = [(c.document(self.algorithm_id), ttl[0] if c.final else ttl[1], c.owner) for c in batch]
-        try:
-            written = await self.store.put_many(items)
-        except Exception:
-            log.exception("task status: writing %d states failed", len(items))
-            written = [False] * len(items)
-        now = time.monotonic()
-        for change, ok in zip(batch, written, strict=True):
-            if ok or not change.final or change.task_id in self._dirty:  # done, not worth retrying, or superseded
-                self._retrying.pop(change.task_id, None)
-                continue
-            # A lost final state would leave the task RUNNING for an hour: retry it while the store recovers.
-            _, until = self._retrying.get(change.task_id, (change, now + self._final_retry_window))
-            if now < until:
-                self._retrying[change.task_id] = (change, until)
-                self._retry_at = now + self._final_retry_sec
-            else:
-                self._retrying.pop(change.task_id, None)
-
-    def _requeue_retries(self) -> None:
-        now = time.monotonic()
-        if not self._retrying or now < self._retry_at:
-            return
-        for task_id, (change, until) in builtins.list(self._retrying.items()):
-            newer = self._dirty.get(task_id)
-            if (newer is not None and newer is not change) or now >= until:
-                del self._retrying[task_id]
-            else:
-                self._dirty[task_id] = change
 
     async def _read(self, task_id: str) -> TaskDocument | None:
         try:

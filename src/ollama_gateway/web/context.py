@@ -87,7 +87,7 @@ class RequestContext:
             key=self.key,
             client_ip=client.host if client else None,
             user_agent=self.request_headers.get("user-agent"),
-            record_usage=self.gateway.usage.submit,
+            record_usage=self.gateway.record_usage,
             task=task,
             stream=stream,
         )
