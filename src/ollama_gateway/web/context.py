@@ -250,6 +250,25 @@ def error_response(surface: Surface, error: GatewayError, headers: Mapping[str, 
     return json_response(body, status, extra)
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON response serialised with orjson."""
-    return Response(orjson.dumps(body), status_code=status, headers=dict(headers or {}), media_type="application/json")
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *, then: Callable[[], None] | None = None
+) -> Response:
+    """A JSON response serialised with orjson; `then` runs once it has been sent (or sending failed)."""
+    content, extra = orjson.dumps(body), dict(headers or {})
+    if then is None:
+        return Response(content, status_code=status, headers=extra, media_type="application/json")
+    return _ThenResponse(content, status_code=status, headers=extra, media_type="application/json", then=then)
+
+
+class _ThenResponse(Response):
+    """A response with bookkeeping that need not delay the answer (usage row, task state, metrics)."""
+
+    def __init__(self, content: bytes, *, then: Callable[[], None], **options: Any) -> None:
+        super().__init__(content, **options)
+        self._then = then
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._then()

@@ -65,5 +65,9 @@ async def respond(
             settle=ctx.gateway.settle_usage,
         )
     result = await until_disconnect(ctx.request.scope, ctx.request.receive, afold(events, exchange.note))
-    exchange.finish(None)
-    return json_response(body(result), headers=ctx.headers)
+    payload = body(result)
+    if ctx.gateway.settings.usage_durability == "sync":  # the row is written before the response completes
+        exchange.finish(None)
+        return json_response(payload, headers=ctx.headers)
+    # The answer goes out first; its usage row, task state and metrics are recorded right after it was sent.
+    return json_response(payload, headers=ctx.headers, then=lambda: exchange.finish(None))
