@@ -251,7 +251,12 @@ def test_overrides_document_import_in_the_ui(ui_server: GatewayServer, page_fact
     expect(field).to_have_attribute("aria-invalid", "true")
     field.fill(json.dumps({"llama3.2": {"think": "high", "num_ctx": 32768}}))
     page.get_by_role("button", name="Import").click()
-    expect(page.get_by_label("Overrides document")).to_have_value(re.compile(r'"num_ctx": 32768'))
+    # A saved import reloads the page; the reloaded document names the model by its canonical tag, which the
+    # typed text does not, so this waits for the reload instead of matching the field as typed (a screenshot
+    # taken mid-navigation can hang Chromium).
+    reloaded = page.get_by_label("Overrides document")
+    expect(reloaded).to_have_value(re.compile(r'"llama3\.2:latest"[\s\S]*"num_ctx": 32768'))
+    page.wait_for_load_state("load")
     screenshot(page, "models-overrides-document")
     exported = httpx.get(f"{ui_server.url}/admin/api/models/overrides", cookies=_cookies(page), timeout=10).json()
     assert exported == {"llama3.2:latest": {"think": "high", "num_ctx": 32768}}
