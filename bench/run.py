@@ -1,7 +1,8 @@
 """Gateway overhead benchmark: the same load against the fake Ollama directly and through the gateway.
 
 Reports requests per second, median/p95 latency and the latency the gateway adds, for non-streaming and
-streaming chat at concurrency 1 and 32, plus the streamed chunk rate and the gateway's resident memory.
+streaming chat at concurrency 1 and 32, plus the streamed chunk rate and the gateway's resident memory, and
+(`bench/latency.py`) what each hop adds at concurrency 1, to the microsecond, with a raw-socket client.
 Targets are reported as ratios, never asserted. Run with `make bench` (loopback only).
 """
 
@@ -366,7 +367,12 @@ def main(args: argparse.Namespace) -> dict[str, object]:
         if redis is not None:
             redis[1].terminate()
             redis[1].wait(10)
-    return report(results, memory, args, variants)
+    latency = None
+    if args.latency and args.workers == 1:  # one blocking client measures one process best
+        from bench.latency import probe
+
+        latency = probe(args.latency_requests, args.rounds, args.tokens)
+    return report(results, memory, args, variants, latency)
 
 
 def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
@@ -390,6 +396,7 @@ def report(
     memory: float,
     args: argparse.Namespace,
     variants: list[dict[str, object]] | None = None,
+    latency: dict[str, object] | None = None,
 ) -> dict[str, object]:
     rows = []
     header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'bare rps':>10}{'gw rps':>10}{'gw/bare':>9}"
@@ -441,6 +448,7 @@ def report(
         "workers": args.workers,
         "rows": rows,
         "variants": variants or [],
+        "latency_c1": latency,
         "gateway_rss_mb": round(memory, 1),
     }
     out = ROOT / "bench" / ("results.json" if args.workers == 1 else f"results-workers{args.workers}.json")
@@ -456,4 +464,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario; each target keeps its median")
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the gateway and the bare proxy")
     parser.add_argument("--no-variants", dest="variants", action="store_false", help="skip the feature-off rows")
+    parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the raw-socket c=1 probe")
+    parser.add_argument("--latency-requests", type=int, default=2000, help="timed requests per row per round")
     main(parser.parse_args())
