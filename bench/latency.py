@@ -2,8 +2,10 @@
 
 One blocking client (a raw socket with TCP_NODELAY, a prebuilt HTTP/1.1 request, no client library in the
 way) asks in turn: the fake Ollama directly, a byte-for-byte TCP relay in front of it (the cost of one more
-loopback hop and event loop, nothing parsed), the bare proxy and the gateway. Each row reports its median and
-p90 and what it adds over direct; rows are interleaved in rounds so drift on a shared machine hits all alike.
+loopback hop and event loop, nothing parsed), the bare proxy, the lean proxy (the bare proxy's non-streaming
+path on the gateway's own upstream client, `bench/bare.py --client http1`) and the gateway. Each row reports
+its median and p90 and what it adds over direct; rows are interleaved in rounds so drift on a shared machine
+hits all alike.
 `python -m bench.latency [--requests 2000] [--rounds 3] [--json PATH]`. Loopback only; nothing is asserted.
 """
 
@@ -147,14 +149,18 @@ def probe(requests: int, rounds: int, tokens: int) -> dict[str, Any]:
     """Measure every row on fresh processes; print the table; the results as a dict."""
     procs = start_processes(tokens)
     bare, bare_proc = start_bare(procs.fake)
+    lean, lean_proc = start_bare(procs.fake, client="http1")
     relay, relay_proc = start_relay(procs.fake)
     body = {"model": "llama3.2", "messages": MESSAGES, "stream": False}
     try:
-        asyncio.run(_ready(procs.fake + "/api/version", relay + "/api/version", bare + "/", procs.gateway + "/healthz"))
+        ready = [procs.fake + "/api/version", relay + "/api/version", bare + "/", lean + "/"]
+        ready.append(procs.gateway + "/healthz")
+        asyncio.run(_ready(*ready))
         rows = {
             "direct": request_bytes(procs.fake, "/api/chat", body),
             "tcp relay": request_bytes(relay, "/api/chat", body),
             "bare proxy": request_bytes(bare, "/v1/chat/completions", body),
+            "lean proxy": request_bytes(lean, "/v1/chat/completions", body),
             "gateway": request_bytes(procs.gateway, "/v1/chat/completions", body, procs.key),
         }
         times: dict[str, list[float]] = {name: [] for name in rows}
@@ -162,7 +168,7 @@ def probe(requests: int, rounds: int, tokens: int) -> dict[str, Any]:
             for name, (host, port, request) in rows.items():
                 times[name] += sample(host, port, request, requests)
     finally:
-        for proc in (relay_proc, bare_proc):
+        for proc in (relay_proc, bare_proc, lean_proc):
             proc.terminate()
             proc.wait(10)
         procs.stop()

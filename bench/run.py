@@ -247,10 +247,11 @@ def start_processes(tokens: int, extra_env: dict[str, str] | None = None, worker
     return Processes(fake, gateway, key, fake_proc, gateway_proc)
 
 
-def start_bare(fake: str, workers: int = 1) -> tuple[str, subprocess.Popen[bytes]]:
+def start_bare(fake: str, workers: int = 1, client: str = "aiohttp") -> tuple[str, subprocess.Popen[bytes]]:
     """The bare proxy (bench/bare.py) in front of the fake: the anchor every gateway figure is a ratio to."""
     port = free_port()
     argv = [sys.executable, "-m", "bench.bare", "--port", str(port), "--upstream", fake, "--workers", str(workers)]
+    argv += ["--client", client]
     return f"http://127.0.0.1:{port}", subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
