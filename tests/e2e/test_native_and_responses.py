@@ -128,6 +128,29 @@ def test_responses_tools_and_refusals(client: openai.OpenAI, fake_ollama: FakeOl
         client.responses.create(model="llama3.2", input="again", previous_response_id="resp_123")
 
 
+def test_responses_custom_tool_round_trip(client: openai.OpenAI, fake_ollama: FakeOllama) -> None:
+    patch = "*** Begin Patch\n*** End Patch"
+    fake_ollama.script(Reply(content=[], tool_calls=[ToolCallSpec("apply_patch", {"input": patch})]), Reply())
+    tool = {"type": "custom", "name": "apply_patch", "description": "Edit files with a patch."}
+    created = client.responses.create(model="llama3.2", input="fix it", tools=[tool])  # type: ignore[list-item]
+    (call,) = [item for item in created.output if item.type == "custom_tool_call"]
+    assert (call.name, call.input) == ("apply_patch", patch)
+    sent = fake_ollama.last("/api/chat").body["tools"][0]["function"]
+    assert sent["name"] == "apply_patch" and sent["parameters"]["required"] == ["input"]
+    history = [
+        {"role": "user", "content": "fix it"},
+        {"type": "custom_tool_call", "call_id": call.call_id, "name": call.name, "input": call.input},
+        {"type": "custom_tool_call_output", "call_id": call.call_id, "output": "Done!"},
+    ]
+    answer = client.responses.create(model="llama3.2", input=history, tools=[tool])  # type: ignore[arg-type, list-item]
+    assert answer.status == "completed"
+    messages = fake_ollama.last("/api/chat").body["messages"]
+    function = messages[-2]["tool_calls"][0]["function"]
+    assert (function["name"], function["arguments"]) == ("apply_patch", {"input": patch})
+    result = messages[-1]
+    assert (result["role"], result["content"], result["tool_name"]) == ("tool", "Done!", "apply_patch")
+
+
 def test_relayed_responses_carry_one_date_and_one_server_header(gateway_server: GatewayServer, api_key: str) -> None:
     response = httpx.post(
         gateway_server.url + "/api/chat",

@@ -113,11 +113,6 @@ def test_web_search_refused_when_configured() -> None:
     assert "HOSTED_TOOLS=drop" in str(info.value)
 
 
-def test_custom_tools_stay_refused_under_drop() -> None:
-    with pytest.raises(InvalidRequestError, match="'custom'"):
-        decode_response_request(body(tools=[{"type": "custom", "name": "apply_patch"}]), Leniency())
-
-
 def test_unsupported_fields_dropped_when_configured() -> None:
     lenient = Leniency(unsupported_fields="drop")
     chat, options = decode_response_request(body(top_logprobs=3, something_new={"a": 1}), lenient)
@@ -164,11 +159,3 @@ def test_reasoning_context_all_turns_accepted_others_refused() -> None:
     with pytest.raises(InvalidRequestError) as info:
         decode_response_request(body(reasoning={"context": "current_turn"}))
     assert info.value.param == "reasoning.context"
-
-
-def test_code_mode_additional_tools_item_is_a_400_naming_it() -> None:
-    """Codex's "code mode" (for OpenAI model names it knows) sends tools as an input item; not supported."""
-    item = {"type": "additional_tools", "id": "at_1", "role": "developer", "tools": []}
-    with pytest.raises(InvalidRequestError, match="additional_tools") as info:
-        decode_response_request(body(input=[item, {"type": "message", "role": "user", "content": "hi"}]))
-    assert info.value.param == "input[0].type"

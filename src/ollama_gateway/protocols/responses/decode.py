@@ -3,7 +3,10 @@
 Stateless: anything that needs stored responses, conversations or prompts is a 400. Hosted tools (web
 search, ...) are dropped and reported, or refused, per `Leniency.hosted_tools`; unknown and unsupported
 top-level fields likewise per `Leniency.unsupported_fields` (stateful ones are always refused: dropping them
-would lose the conversation). `namespace` tools are flattened to `namespace__name` functions. Precedence for
+would lose the conversation). `namespace` tools are flattened to `namespace__name` functions; a `custom`
+tool (free-text input) becomes a function with one string argument, `input`, its grammar shown to the model
+in that argument's description (Ollama cannot enforce it). Tools declared by `additional_tools` input items
+join `tools`. Precedence for
 Ollama options is the chat surface's: `options` < Ollama option names at the top level < the named
 fields (`temperature`, `top_p`, `max_output_tokens`). For reasoning: `think` > `reasoning.effort`.
 """
@@ -17,9 +20,8 @@ from typing import Any, Final
 from ollama_gateway.core.leniency import STRICT, Dropped, Leniency
 from ollama_gateway.core.messages import Message, TextPart
 from ollama_gateway.core.options import OLLAMA_OPTIONS
-from ollama_gateway.core.requests import ChatRequest, Format, GenerationControls, Think, ToolChoice
+from ollama_gateway.core.requests import ChatRequest, Format, GenerationControls, Think
 from ollama_gateway.errors import InvalidRequestError
-from ollama_gateway.protocols.openai import schemas as openai_schemas
 from ollama_gateway.protocols.openai.decode_tools import decode_tools
 from ollama_gateway.protocols.openai.options import (
     collect_options,
@@ -30,7 +32,8 @@ from ollama_gateway.protocols.openai.options import (
 )
 from ollama_gateway.protocols.openai.schemas import parse_model
 from ollama_gateway.protocols.responses import schemas
-from ollama_gateway.protocols.responses.decode_input import decode_input, flat_tool_name
+from ollama_gateway.protocols.responses.decode_input import declared_tools, decode_input
+from ollama_gateway.protocols.responses.tools import chat_tool_choice, echo_tool_choice, gather_tools
 
 REASONING_SUMMARIES: Final[frozenset[str]] = frozenset({"auto", "concise", "detailed"})
 """Accepted `reasoning.summary` values; the gateway always sends the model's reasoning as the summary."""
@@ -55,6 +58,8 @@ class ResponsesOptions:
     user: str | None = None
     # Flat tool name Ollama sees → (namespace, name) as the client declared it.
     namespaced: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Flat names of the `custom` tools: their calls go back as `custom_tool_call` items.
+    custom: frozenset[str] = frozenset()
     dropped: Dropped = field(default_factory=Dropped)
 
 
@@ -69,8 +74,9 @@ def decode_response_request(body: Any, leniency: Leniency = STRICT) -> tuple[Cha
     messages = decode_input(req.input)
     if instructions:
         messages = (Message(role="system", parts=(TextPart(instructions),)), *messages)
-    tools, wire_tools, namespaced, dropped_tools = _tools(req.tools, leniency)
-    specs, choice = decode_tools(tools, _chat_tool_choice(req.tool_choice), None, None)
+    declared = [(f"tools[{i}]", entry) for i, entry in enumerate(req.tools or ())] + declared_tools(req.input)
+    gathered = gather_tools(declared, leniency)
+    specs, choice = decode_tools(gathered.chat, chat_tool_choice(req.tool_choice, gathered), None, None)
     request = ChatRequest(
         model=req.model,
         messages=messages,
@@ -82,8 +88,8 @@ def decode_response_request(body: Any, leniency: Leniency = STRICT) -> tuple[Cha
     )
     options = ResponsesOptions(
         instructions=instructions,
-        tools=wire_tools,
-        tool_choice=_echo_tool_choice(choice),
+        tools=tuple(gathered.wire),
+        tool_choice=echo_tool_choice(choice, gathered),
         temperature=req.temperature,
         top_p=req.top_p,
         max_output_tokens=req.max_output_tokens,
@@ -92,8 +98,9 @@ def decode_response_request(body: Any, leniency: Leniency = STRICT) -> tuple[Cha
         reasoning=_echo_reasoning(req.reasoning),
         text=_echo_text(req.text),
         user=_user(extra.get("user")),
-        namespaced=namespaced,
-        dropped=Dropped(tools=dropped_tools, fields=dropped_fields),
+        namespaced=gathered.namespaced,
+        custom=frozenset(gathered.custom),
+        dropped=Dropped(tools=tuple(gathered.dropped), fields=dropped_fields),
     )
     return request, options
 
@@ -187,103 +194,6 @@ def _metadata(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return dict(value)
     raise InvalidRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
-
-
-@dataclass(slots=True)
-class _Tools:
-    """The tools gathered from `tools`: chat-decoder shapes, response echoes, namespaced names, dropped ones."""
-
-    chat: list[openai_schemas.Tool] = field(default_factory=list)
-    wire: list[dict[str, Any]] = field(default_factory=list)
-    namespaced: dict[str, tuple[str, str]] = field(default_factory=dict)
-    dropped: list[str] = field(default_factory=list)
-
-
-def _tools(
-    raw: list[dict[str, Any]] | None, leniency: Leniency
-) -> tuple[list[openai_schemas.Tool], tuple[dict[str, Any], ...], dict[str, tuple[str, str]], tuple[str, ...]]:
-    """Function tools as the chat decoder's shape (to share its checks), as the response echoes them, the
-    namespaced ones by flat name, and the hosted tools dropped."""
-    out = _Tools()
-    for i, entry in enumerate(raw or ()):
-        param = f"tools[{i}]"
-        kind = entry.get("type")
-        if kind == "function":
-            out.wire.append(_function(out, entry, param, None, None))
-        elif kind == "namespace":
-            out.wire.append(_namespace(out, entry, param))
-        elif kind in schemas.HOSTED_TOOL_TYPES and leniency.hosted_tools == "drop":
-            out.dropped.append(str(kind))
-        else:
-            hosted = kind in schemas.HOSTED_TOOL_TYPES
-            raise InvalidRequestError(
-                f"Tool type {kind!r} is not supported; only 'function' and 'namespace' tools are"
-                + (
-                    " (hosted tools run on OpenAI's side; HOSTED_TOOLS=drop lets the gateway drop them)."
-                    if hosted
-                    else "."
-                ),
-                param=f"{param}.type",
-                code="unsupported",
-            )
-    return out.chat, tuple(out.wire), out.namespaced, tuple(out.dropped)
-
-
-def _function(
-    out: _Tools, entry: dict[str, Any], param: str, namespace: str | None, context: str | None
-) -> dict[str, Any]:
-    spec = parse_model(schemas.FunctionTool, entry, param)
-    name = flat_tool_name(namespace, spec.name)
-    if namespace is not None:
-        out.namespaced[name] = (namespace, spec.name)
-    description = spec.description
-    if context:
-        # The namespace's description is content the model should see; Ollama tools have no field for it.
-        description = f"{context}\n\n{description}" if description else context
-    function = openai_schemas.FunctionDef(
-        name=name, description=description, parameters=spec.parameters, strict=spec.strict
-    )
-    out.chat.append(openai_schemas.Tool(type="function", function=function))
-    return {
-        "type": "function",
-        "name": spec.name,
-        "description": spec.description,
-        "parameters": spec.parameters,
-        "strict": spec.strict if spec.strict is not None else True,
-    }
-
-
-def _namespace(out: _Tools, entry: dict[str, Any], param: str) -> dict[str, Any]:
-    spec = parse_model(schemas.NamespaceTool, entry, param)
-    inner: list[dict[str, Any]] = []
-    for j, tool in enumerate(spec.tools):
-        at = f"{param}.tools[{j}]"
-        if tool.get("type") != "function":
-            raise InvalidRequestError(
-                f"Tool type {tool.get('type')!r} is not supported inside a namespace; only 'function' tools are.",
-                param=f"{at}.type",
-                code="unsupported",
-            )
-        inner.append(_function(out, tool, at, spec.name, spec.description))
-    return {"type": "namespace", "name": spec.name, "description": spec.description, "tools": inner}
-
-
-def _chat_tool_choice(value: Any) -> Any:
-    """`{type: function, name}` in the chat decoder's nested shape; everything else as it came."""
-    if isinstance(value, dict) and value.get("type") == "function" and "function" not in value:
-        if set(value) - {"type", "name"}:
-            extra = sorted(set(value) - {"type", "name"})[0]
-            raise InvalidRequestError(f"Unrecognized argument: 'tool_choice.{extra}'.", param=f"tool_choice.{extra}")
-        return {"type": "function", "function": {"name": value.get("name")}}
-    return value
-
-
-def _echo_tool_choice(choice: ToolChoice | None) -> Any:
-    if choice is None:
-        return "auto"
-    if choice in ("auto", "none", "required"):
-        return choice
-    return {"type": "function", "name": choice}
 
 
 def _controls(req: schemas.ResponsesRequest, top_options: Mapping[str, Any]) -> GenerationControls:

@@ -1,8 +1,11 @@
 """Responses `input` (a string or a list of items) → core messages.
 
-Consecutive assistant-side items (`reasoning`, an assistant `message`, `function_call`s) form one
-assistant turn: reasoning becomes its thinking, the message its text, the calls its tool calls. A
-`function_call_output` becomes a tool message named after the call it answers.
+Consecutive assistant-side items (`reasoning`, an assistant `message`, `function_call`s, `custom_tool_call`s)
+form one assistant turn: reasoning becomes its thinking, the message its text, the calls its tool calls (a
+custom tool's free-text input as the one argument `input`). A `function_call_output` or
+`custom_tool_call_output` becomes a tool message named after the call it answers. `additional_tools` items
+(tools declared inside the input, as Codex does in its "code mode") carry no message: `declared_tools` hands
+their tools to the request's tool list.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ UNSUPPORTED_PART_TYPES: Final[Mapping[str, str]] = {
 
 STATEFUL_ITEM_TYPES: Final[frozenset[str]] = frozenset({"item_reference", "compaction"})
 """Item types that point at stored state, which a stateless gateway does not have."""
+
+CUSTOM_INPUT: Final[str] = "input"
+"""The one string argument a `custom` tool becomes for Ollama, whose tools take JSON objects."""
 
 NAMESPACE_SEPARATOR: Final[str] = "__"
 """Joins a `namespace` tool's name and one of its functions into the one flat name Ollama sees."""
@@ -109,13 +115,15 @@ def decode_input(raw: Any) -> tuple[Message, ...]:
             text = _reasoning(item, param)
             if text:
                 turn.thinking.append(text)
-        elif kind == "function_call":
-            call = _function_call(item, param, len(turn.calls))
+        elif kind in ("function_call", "custom_tool_call"):
+            call = (_function_call if kind == "function_call" else _custom_tool_call)(item, param, len(turn.calls))
             call_names[call.id] = call.name
             turn.calls.append(call)
-        elif kind == "function_call_output":
+        elif kind in ("function_call_output", "custom_tool_call_output"):
             flush()
             out.append(_function_output(item, param, call_names))
+        elif kind == "additional_tools":
+            continue  # its tools are the request's (declared_tools); it is no message
         elif kind in STATEFUL_ITEM_TYPES:
             raise InvalidRequestError(
                 f"Input items of type '{kind}' refer to stored state, which this gateway does not keep; "
@@ -124,12 +132,33 @@ def decode_input(raw: Any) -> tuple[Message, ...]:
             )
         else:
             raise InvalidRequestError(
-                f"Input items of type {kind!r} are not supported; send messages, function calls, function call "
-                "outputs and reasoning items.",
+                f"Input items of type {kind!r} are not supported; send messages, function and custom tool calls, "
+                "their outputs, reasoning items and additional_tools.",
                 param=f"{param}.type",
             )
     flush()
     return tuple(out)
+
+
+def declared_tools(raw: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The tools `additional_tools` input items declare, each with its parameter path for error messages."""
+    if not isinstance(raw, list):
+        return []
+    found: list[tuple[str, dict[str, Any]]] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or item.get("type") != "additional_tools":
+            continue
+        tools = item.get("tools")
+        if not isinstance(tools, list):
+            raise InvalidRequestError(
+                f"Invalid type for 'input[{i}].tools': expected an array of tools.", param=f"input[{i}].tools"
+            )
+        for j, tool in enumerate(tools):
+            at = f"input[{i}].tools[{j}]"
+            if not isinstance(tool, dict):
+                raise InvalidRequestError(f"Invalid type for '{at}': expected an object.", param=at)
+            found.append((at, tool))
+    return found
 
 
 def _message(raw: dict[str, Any], param: str) -> Message:
@@ -202,12 +231,20 @@ def _function_call(raw: dict[str, Any], param: str, index: int) -> ToolCall:
     return ToolCall(id=item.call_id, name=flat_tool_name(item.namespace, item.name), arguments=arguments, index=index)
 
 
+def _custom_tool_call(raw: dict[str, Any], param: str, index: int) -> ToolCall:
+    item = parse_model(schemas.CustomToolCallItem, raw, param)
+    if not item.call_id:
+        raise InvalidRequestError(f"Missing required parameter: '{param}.call_id'.", param=f"{param}.call_id")
+    name = flat_tool_name(item.namespace, item.name)
+    return ToolCall(id=item.call_id, name=name, arguments={CUSTOM_INPUT: item.input}, index=index)
+
+
 def _function_output(raw: dict[str, Any], param: str, call_names: Mapping[str, str]) -> Message:
     item = parse_model(schemas.FunctionCallOutputItem, raw, param)
     name = call_names.get(item.call_id)
     if name is None:
         raise InvalidRequestError(
-            f"'{param}.call_id' {item.call_id!r} does not match any earlier function_call item.",
+            f"'{param}.call_id' {item.call_id!r} does not match any earlier function_call or custom_tool_call item.",
             param=f"{param}.call_id",
         )
     if item.output is None:

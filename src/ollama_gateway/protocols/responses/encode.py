@@ -10,6 +10,7 @@ from ollama_gateway.protocols.responses.shapes import (
     STATUS_BY_REASON,
     ItemIdFor,
     call_id_for,
+    custom_tool_call_item,
     default_item_ids,
     function_call_item,
     message_item,
@@ -28,7 +29,7 @@ def encode_response(
     item_id_for: ItemIdFor | None = None,
     exclude_reasoning: bool = False,
 ) -> dict[str, Any]:
-    """One `response` object: output items in the order reasoning → message → function calls."""
+    """One `response` object: output items in the order reasoning → message → function and custom tool calls."""
     item_id = item_id_for or default_item_ids(response_id)
     status = STATUS_BY_REASON[result.reason] if result.reason is not None else "completed"
     output: list[dict[str, Any]] = []
@@ -40,9 +41,14 @@ def encode_response(
         output.append(message_item(item_id("message", len(output)), result.text, "incomplete" if cut else "completed"))
     for position, call in enumerate(result.tool_calls):
         call_id = call_id_for(call, response_id, position)
-        item = function_call_item(
-            item_id("function_call", len(output)), call_id, call, "completed", namespaced=options.namespaced
-        )
+        if call.name in options.custom:
+            item = custom_tool_call_item(
+                item_id("custom_tool_call", len(output)), call_id, call, namespaced=options.namespaced
+            )
+        else:
+            item = function_call_item(
+                item_id("function_call", len(output)), call_id, call, "completed", namespaced=options.namespaced
+            )
         output.append(item)
     return response_body(
         response_id=response_id,

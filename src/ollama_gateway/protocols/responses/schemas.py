@@ -133,6 +133,15 @@ HOSTED_TOOL_TYPES: Final[frozenset[str]] = frozenset(
 """Tools OpenAI runs on its own side: the model may use them there; Ollama cannot (HOSTED_TOOLS decides)."""
 
 
+class CustomTool(Strict):
+    """A `custom` tool: the model calls it with free text (shaped by an optional grammar), not a JSON object."""
+
+    type: str
+    name: str = Field(min_length=1)
+    description: str | None = None
+    format: dict[str, Any] | None = None
+
+
 class NamespaceTool(Strict):
     """A `namespace` tool: a named group of function tools (Codex's multi-agent tools come as one)."""
 
@@ -178,8 +187,24 @@ class FunctionCallItem(Strict):
     namespace: str | None = None
 
 
+class CustomToolCallItem(Strict):
+    """A `custom_tool_call` the model made earlier: `input` is the free text it called the tool with."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+
+    type: str
+    call_id: str
+    name: str
+    input: str
+    id: str | None = None
+    status: str | None = None
+    namespace: str | None = None
+    caller: dict[str, Any] | None = None
+    async_: bool | None = Field(default=None, alias="async")
+
+
 class FunctionCallOutputItem(Strict):
-    """A `function_call_output`: the result of the call named by `call_id`."""
+    """A `function_call_output` (or `custom_tool_call_output`): the result of the call named by `call_id`."""
 
     type: str
     call_id: str

@@ -18,14 +18,20 @@ from ollama_gateway.errors import ErrorKind, GatewayError, effective_kind
 from ollama_gateway.protocols.openai.errors import error_body
 from ollama_gateway.protocols.openai.shapes import tool_call_id
 from ollama_gateway.protocols.responses.decode import ResponsesOptions
+from ollama_gateway.protocols.responses.decode_input import CUSTOM_INPUT
 
 ResponseStatus = Literal["in_progress", "completed", "incomplete", "failed"]
 ItemStatus = Literal["in_progress", "completed", "incomplete"]
-ItemKind = Literal["reasoning", "message", "function_call"]
+ItemKind = Literal["reasoning", "message", "function_call", "custom_tool_call"]
 ItemIdFor = Callable[[ItemKind, int], str]
 """Gives the id of the output item of a kind at an output index."""
 
-ITEM_PREFIXES: Final[Mapping[ItemKind, str]] = {"reasoning": "rs", "message": "msg", "function_call": "fc"}
+ITEM_PREFIXES: Final[Mapping[ItemKind, str]] = {
+    "reasoning": "rs",
+    "message": "msg",
+    "function_call": "fc",
+    "custom_tool_call": "ctc",
+}
 """Output item kind → id prefix, as OpenAI spells them."""
 
 STATUS_BY_REASON: Final[Mapping[StopReason, ResponseStatus]] = {
@@ -102,6 +108,41 @@ def function_call_item(
     if namespaced and call.name in namespaced:
         item["namespace"], item["name"] = namespaced[call.name]
     return item
+
+
+def custom_tool_call_item(
+    item_id: str,
+    call_id: str,
+    call: ToolCall,
+    *,
+    empty: bool = False,
+    namespaced: Mapping[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """A `custom_tool_call` item (which has no `status` in the API): the free-text `input`, empty while it
+    streams, named as the client declared it."""
+    item: dict[str, Any] = {
+        "id": item_id,
+        "type": "custom_tool_call",
+        "call_id": call_id,
+        "input": "" if empty else custom_input(call),
+        "name": call.name,
+    }
+    if namespaced and call.name in namespaced:
+        item["namespace"], item["name"] = namespaced[call.name]
+    return item
+
+
+def custom_input(call: ToolCall) -> str:
+    """A custom tool call's free text: its `input` argument, the one string argument a model put elsewhere, or
+    else the arguments as JSON text (a model that ignored the declared shape still reaches the client)."""
+    arguments = call.arguments
+    value = arguments.get(CUSTOM_INPUT)
+    if isinstance(value, str):
+        return value
+    strings = [v for v in arguments.values() if isinstance(v, str)]
+    if len(arguments) == 1 and strings:
+        return strings[0]
+    return arguments_text(call)
 
 
 def arguments_text(call: ToolCall) -> str:

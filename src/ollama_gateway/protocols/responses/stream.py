@@ -2,8 +2,9 @@
 
 Each run of thinking is a `reasoning` item whose one summary part streams the text; each run of text an
 assistant `message` item with one `output_text` part; each tool call a `function_call` item whose
-arguments arrive whole in one delta. `Finished` closes the open item and sends `response.completed`
-with the full response (status `incomplete` when the output was cut at max_output_tokens).
+arguments arrive whole in one delta (a `custom_tool_call` item and its input, for a custom tool).
+`Finished` closes the open item and sends `response.completed` with the full response (status `incomplete`
+when the output was cut at max_output_tokens).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ollama_gateway.protocols.responses.shapes import (
     ResponseStatus,
     arguments_text,
     call_id_for,
+    custom_input,
+    custom_tool_call_item,
     default_item_ids,
     function_call_item,
     message_item,
@@ -206,6 +209,8 @@ class ResponsesStreamEncoder:
         return frames + self._event("response.output_item.done", output_index=index, item=item)
 
     def _function_call(self, call: ToolCall) -> bytes:
+        if call.name in self._options.custom:
+            return self._custom_tool_call(call)
         index = len(self._items)
         item_id = self._item_id("function_call", index)
         call_id = call_id_for(call, self._response_id, self._calls)
@@ -226,5 +231,25 @@ class ResponsesStreamEncoder:
             + self._event(
                 "response.function_call_arguments.done", item_id=item_id, output_index=index, arguments=arguments
             )
+            + self._event("response.output_item.done", output_index=index, item=done)
+        )
+
+    def _custom_tool_call(self, call: ToolCall) -> bytes:
+        index = len(self._items)
+        item_id = self._item_id("custom_tool_call", index)
+        call_id = call_id_for(call, self._response_id, self._calls)
+        self._calls += 1
+        text = custom_input(call)
+        namespaced = self._options.namespaced
+        done = custom_tool_call_item(item_id, call_id, call, namespaced=namespaced)
+        self._items.append(done)
+        return (
+            self._event(
+                "response.output_item.added",
+                output_index=index,
+                item=custom_tool_call_item(item_id, call_id, call, empty=True, namespaced=namespaced),
+            )
+            + self._event("response.custom_tool_call_input.delta", item_id=item_id, output_index=index, delta=text)
+            + self._event("response.custom_tool_call_input.done", item_id=item_id, output_index=index, input=text)
             + self._event("response.output_item.done", output_index=index, item=done)
         )
