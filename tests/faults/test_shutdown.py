@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -27,12 +28,14 @@ def gateway_process(tmp_path: Path, fake_ollama: FakeOllama) -> Iterator[Gateway
     process.kill()
 
 
-def _stream(url: str, key: str, task_id: str, lines: list[str], first: threading.Event) -> None:
+def _stream(
+    url: str, key: str, task_id: str, lines: list[str], first: threading.Event, path: str = "/v1/chat/completions"
+) -> None:
     headers = {"Authorization": f"Bearer {key}", "X-Task-Id": task_id}
     body = {"model": "llama3.2", "messages": USER, "stream": True}
     with (
         httpx.Client(timeout=30) as http,
-        http.stream("POST", url + "/v1/chat/completions", json=body, headers=headers) as response,
+        http.stream("POST", url + path, json=body, headers=headers) as response,
     ):
         for line in response.iter_lines():
             if line:
@@ -66,6 +69,32 @@ def test_sigterm_ends_a_long_stream_with_an_error_frame_flushes_usage_and_exits_
     assert lines[-1] != "data: [DONE]"
     [row] = [r for r in gateway_process.usage() if r.task_id == "long-1"]
     assert (row.status, row.error, row.stream) == (503, "gateway shutting down", True)
+
+
+def test_sigterm_ends_a_native_relay_with_an_ollama_error_line(
+    gateway_process: GatewayProcess, fake_ollama: FakeOllama
+) -> None:
+    key = gateway_process.create_key()
+    gateway_process.start()
+    never = threading.Event()
+    fake_ollama.script(Reply(content=["one ", "two ", "three "], hold=never, hold_after=1))
+    lines: list[str] = []
+    first = threading.Event()
+    args = (gateway_process.url, key, "native-1", lines, first, "/api/chat")
+    client = threading.Thread(target=_stream, args=args)
+    client.start()
+    try:
+        assert first.wait(10), "the stream never started"
+        gateway_process.signal(signal.SIGTERM)
+        status = gateway_process.wait(GRACE + 15)
+        client.join(10)
+    finally:
+        never.set()
+    assert status == 0, gateway_process.output()
+    assert json.loads(lines[-1]) == {"error": "gateway shutting down"}  # Ollama's mid-stream error shape
+    assert all("done" in json.loads(line) for line in lines[:-1])
+    [row] = [r for r in gateway_process.usage() if r.task_id == "native-1"]
+    assert (row.status, row.error) == (503, "gateway shutting down")
 
 
 def test_sigterm_lets_a_request_that_finishes_within_the_grace_complete(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import ollama
 import openai
 import pytest
 
@@ -28,11 +29,19 @@ def _rows_in_database(server: GatewayServer) -> list[UsageRecord]:
 
 
 def _requests(server: GatewayServer) -> None:
-    with openai.OpenAI(base_url=server.url + "/v1", api_key=server.create_key(), max_retries=0) as sdk:
+    key = server.create_key()
+    with openai.OpenAI(base_url=server.url + "/v1", api_key=key, max_retries=0) as sdk:
         sdk.chat.completions.create(model="llama3.2", messages=USER)  # type: ignore[arg-type]
         list(sdk.chat.completions.create(model="llama3.2", messages=USER, stream=True))  # type: ignore[arg-type]
         with pytest.raises(openai.NotFoundError):
             sdk.chat.completions.create(model="missing", messages=USER)  # type: ignore[arg-type]
+    # Ollama's native API, relayed byte for byte, streamed (Ollama's default) and not.
+    native = ollama.Client(host=server.url, headers={"Authorization": f"Bearer {key}"})
+    try:
+        list(native.chat(model="llama3.2", messages=USER, stream=True))
+        native.chat(model="llama3.2", messages=USER)
+    finally:
+        native._client.close()
 
 
 def test_sync_durability_writes_each_row_before_the_response_completes(
@@ -40,11 +49,18 @@ def test_sync_durability_writes_each_row_before_the_response_completes(
 ) -> None:
     server = start_gateway(usage_durability="sync", usage_flush_seconds=3600)
     _requests(server)
-    assert sorted((r.status, r.stream) for r in _rows_in_database(server)) == [(200, False), (200, True), (404, False)]
+    rows = _rows_in_database(server)
+    assert sorted((r.endpoint, r.status, r.stream) for r in rows) == [
+        ("/api/chat", 200, False),
+        ("/api/chat", 200, True),
+        ("/v1/chat/completions", 200, False),
+        ("/v1/chat/completions", 200, True),
+        ("/v1/chat/completions", 404, False),
+    ]
 
 
 def test_batch_durability_leaves_rows_buffered_until_the_flush(start_gateway: Callable[..., GatewayServer]) -> None:
     server = start_gateway(usage_durability="batch", usage_flush_seconds=3600)
     _requests(server)
     assert _rows_in_database(server) == []  # what a SIGKILL now would lose
-    assert server.gateway.usage.pending == 3
+    assert server.gateway.usage.pending == 5

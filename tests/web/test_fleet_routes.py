@@ -253,6 +253,18 @@ async def test_native_chat_fails_over_on_busy_and_is_relayed(scripted_gateway: S
         assert [c.kind for c in gw.host(0).calls] == ["relay:/api/chat"]
 
 
+async def test_a_native_relay_broken_mid_stream_ends_with_an_error_line(scripted_gateway: ScriptedFactory) -> None:
+    async with scripted_gateway({A: ["m:latest"]}) as gw:
+        key = auth(await gw.key())
+        broken = UpstreamStreamError("connection to Ollama broke: reset")
+        gw.host(0).script(failing(broken, after=1, events=(TextDelta("par"),)))
+        answer = await gw.client.post("/api/chat", json=chat("m"), headers=key)
+        assert answer.status_code == 200  # the answer had started; the error arrives as Ollama sends one
+        first, last = (orjson.loads(line) for line in answer.content.splitlines())
+        assert first["message"]["content"] == "par" and first["done"] is False
+        assert last == {"error": "connection to Ollama broke: reset"}
+
+
 @pytest.mark.parametrize("path", ["/api/tags", "/api/ps", "/api/version"])
 async def test_native_listing_routes_answer_from_the_fleet(scripted_gateway: ScriptedFactory, path: str) -> None:
     async with scripted_gateway({A: ["m:latest"], B: ["n:latest"]}) as gw:

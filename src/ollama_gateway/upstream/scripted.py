@@ -106,17 +106,20 @@ class ScriptedUpstream:
     async def relay(
         self, path: str, body: bytes, *, model: str, time_limit: float | None, placement: Placement = ANYWHERE
     ) -> AsyncIterator[RelayReply]:
-        """A native answer: the script's text as one non-streamed Ollama object."""
+        """A native answer: the script's text as one Ollama object (a script failing mid-stream sends its text
+        unfinished, then fails)."""
         self._check()
         self.calls.append(Call("relay:" + path, model, orjson.loads(body)))
         script = self.scripts.popleft() if self.scripts else reply()
         if script.error is not None and script.error_after == 0:
             raise script.error
         text = "".join(e.text for e in script.events if isinstance(e, TextDelta))
-        answer = {"model": model, "message": {"role": "assistant", "content": text}, "done": True}
+        answer = {"model": model, "message": {"role": "assistant", "content": text}, "done": script.error is None}
 
         async def chunks() -> AsyncIterator[bytes]:
             yield orjson.dumps(answer) + b"\n"
+            if script.error is not None:
+                raise script.error
 
         yield RelayReply(200, "application/x-ndjson", chunks())
 

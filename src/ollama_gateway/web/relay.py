@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -33,6 +34,9 @@ class RelayResponse(Response):
         headers: dict[str, str],
         time_limit: float | None,
         error_body: Any,
+        settle: Callable[[], Awaitable[None]] | None = None,
+        cancel_requested: Callable[[], bool] = lambda: False,
+        cancel_error: Callable[[], GatewayError] = lambda: CancelledError("cancelled"),
     ) -> None:
         self.status_code = 200
         self.background = None
@@ -41,29 +45,47 @@ class RelayResponse(Response):
         self._upstream, self._path, self._payload = upstream, path, body
         self._model, self._placement = model, placement
         self._exchange, self._time_limit, self._error_body = exchange, time_limit, error_body
+        self._settle, self._cancel_requested, self._cancel_error = settle, cancel_requested, cancel_error
         self._decoder = NDJSONDecoder()
         self._error: GatewayError | None = None
         self._usage = Usage()
+        self._started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Relay, cancelling the upstream request if the client goes away."""
+        """Relay, cancelling the upstream request if the client goes away.
+
+        The last byte goes out only after the exchange is recorded (and, with USAGE_DURABILITY=sync, its usage
+        row written). A request cancelled by the gateway (shutdown, the task API) ends with Ollama's error
+        shape: an `{"error": ...}` line mid-stream, or an error answer before anything was sent.
+        """
         main = asyncio.current_task()
         assert main is not None
         watch = ClientWatch(scope, receive, main.cancel)
+        ending: list[dict[str, Any]] = []
         try:
-            await self._relay(send)
+            ending = await self._relay(send)
         except asyncio.CancelledError:
-            if not watch.gone:
+            if not (watch.gone or self._cancel_requested()):
                 raise
             main.uncancel()
-            self._error = CancelledError("client disconnected")
+            if watch.gone:
+                self._error = CancelledError("client disconnected")
+            else:
+                self._error = self._cancel_error()
+                ending = self._error_ending(self._error)
         finally:
             await watch.close()
             if self._exchange is not None:
                 self._exchange.usage = self._usage
                 self._exchange.finish(self._error)
+        if ending:
+            if self._settle is not None:
+                await self._settle()
+            for message in ending:
+                await send(message)
 
-    async def _relay(self, send: Send) -> None:
+    async def _relay(self, send: Send) -> list[dict[str, Any]]:
+        """Stream Ollama's answer; the messages that end the response, sent once the exchange is recorded."""
         try:
             async with self._upstream.relay(
                 self._path, self._payload, model=self._model, time_limit=self._time_limit, placement=self._placement
@@ -73,23 +95,27 @@ class RelayResponse(Response):
                 if up.content_type:
                     headers.append((b"content-type", up.content_type.encode("latin-1")))
                 await send({"type": "http.response.start", "status": up.status, "headers": headers})
+                self._started = True
                 async for chunk in up.chunks:
                     self._observe(chunk, up.status)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 self._observe(b"", up.status, final=True)
         except GatewayError as error:
             self._error = error
-            status, body = self._error_body(error)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [*self.raw_headers, (b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": orjson.dumps(body), "more_body": False})
-            return
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return self._error_ending(error)
+        return [{"type": "http.response.body", "body": b"", "more_body": False}]
+
+    def _error_ending(self, error: GatewayError) -> list[dict[str, Any]]:
+        """An error answer, or (once the answer has started) an NDJSON error line and the end of the body."""
+        if self._started:
+            line = orjson.dumps({"error": error.message}) + b"\n"
+            return [{"type": "http.response.body", "body": line, "more_body": False}]
+        status, body = self._error_body(error)
+        headers = [*self.raw_headers, (b"content-type", b"application/json")]
+        return [
+            {"type": "http.response.start", "status": status, "headers": headers},
+            {"type": "http.response.body", "body": orjson.dumps(body), "more_body": False},
+        ]
 
     def _observe(self, chunk: bytes, status: int, *, final: bool = False) -> None:
         try:

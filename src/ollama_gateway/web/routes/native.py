@@ -53,6 +53,9 @@ async def _model_call(ctx: RequestContext) -> Response:
         headers=ctx.headers,
         time_limit=ctx.gateway.time_limit_seconds(controls.timeout_ms),
         error_body=error_body,
+        settle=ctx.gateway.settle_usage,
+        cancel_requested=lambda: ctx.cancel_requested,
+        cancel_error=ctx.cancel_error,
     )
 
 
