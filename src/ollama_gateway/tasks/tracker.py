@@ -128,11 +128,9 @@ class TaskHandle:
 class TaskTracker:
     """Drives task status for every request; status writes never block, fail or outlive `close()`.
 
-    State changes are coalesced: each task's newest unwritten state waits in one table, and a single writer
-    stores what is there every `flush_sec` (one batch, only the latest state per task). A request that ends
-    within one interval is written once, as its final state. Reads go through that table first (`get`,
-    `list`), so a status read in this process always sees the truth. With a store other processes read
-    (Redis), final states do not wait for the interval: they go out with the next batch at once.
+    Every state change goes to the coalescing `StatusWriter` (see `tasks.writer` for how it batches). Reads
+    go through the writer's table first (`get`, `list`), so a status read in this process always sees the
+    truth, even before the state is stored.
     """
 
     def __init__(
