@@ -10,12 +10,11 @@ from ollama_gateway.protocols.responses.shapes import (
     STATUS_BY_REASON,
     ItemIdFor,
     call_id_for,
-    custom_tool_call_item,
     default_item_ids,
-    function_call_item,
     message_item,
     reasoning_item,
     response_body,
+    tool_call_item,
 )
 
 
@@ -41,15 +40,7 @@ def encode_response(
         output.append(message_item(item_id("message", len(output)), result.text, "incomplete" if cut else "completed"))
     for position, call in enumerate(result.tool_calls):
         call_id = call_id_for(call, response_id, position)
-        if call.name in options.custom:
-            item = custom_tool_call_item(
-                item_id("custom_tool_call", len(output)), call_id, call, namespaced=options.namespaced
-            )
-        else:
-            item = function_call_item(
-                item_id("function_call", len(output)), call_id, call, "completed", namespaced=options.namespaced
-            )
-        output.append(item)
+        output.append(tool_call_item(item_id, len(output), call_id, call, options))
     return response_body(
         response_id=response_id,
         created_at=created_at,

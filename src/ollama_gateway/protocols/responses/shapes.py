@@ -105,9 +105,7 @@ def function_call_item(
         "call_id": call_id,
         "name": call.name,
     }
-    if namespaced and call.name in namespaced:
-        item["namespace"], item["name"] = namespaced[call.name]
-    return item
+    return _as_declared(item, namespaced)
 
 
 def custom_tool_call_item(
@@ -127,8 +125,26 @@ def custom_tool_call_item(
         "input": "" if empty else custom_input(call),
         "name": call.name,
     }
-    if namespaced and call.name in namespaced:
-        item["namespace"], item["name"] = namespaced[call.name]
+    return _as_declared(item, namespaced)
+
+
+def tool_call_item(
+    item_id_for: ItemIdFor, index: int, call_id: str, call: ToolCall, options: ResponsesOptions, *, empty: bool = False
+) -> dict[str, Any]:
+    """The output item of a tool call at `index`: a `custom_tool_call` for a custom tool, else a `function_call`
+    (in progress while `empty`, as it streams)."""
+    if call.name in options.custom:
+        item_id = item_id_for("custom_tool_call", index)
+        return custom_tool_call_item(item_id, call_id, call, empty=empty, namespaced=options.namespaced)
+    status: ItemStatus = "in_progress" if empty else "completed"
+    item_id = item_id_for("function_call", index)
+    return function_call_item(item_id, call_id, call, status, empty=empty, namespaced=options.namespaced)
+
+
+def _as_declared(item: dict[str, Any], namespaced: Mapping[str, tuple[str, str]] | None) -> dict[str, Any]:
+    """A call of a flattened namespace tool, named as the client declared it: its own name and `namespace`."""
+    if namespaced and item["name"] in namespaced:
+        item["namespace"], item["name"] = namespaced[item["name"]]
     return item
 
 

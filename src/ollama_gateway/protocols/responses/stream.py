@@ -22,17 +22,14 @@ from ollama_gateway.protocols.responses.shapes import (
     ItemIdFor,
     ItemStatus,
     ResponseStatus,
-    arguments_text,
     call_id_for,
-    custom_input,
-    custom_tool_call_item,
     default_item_ids,
-    function_call_item,
     message_item,
     output_text,
     reasoning_item,
     response_body,
     summary_part,
+    tool_call_item,
 )
 
 OpenKind = Literal["reasoning", "message"]
@@ -116,7 +113,7 @@ class ResponsesStreamEncoder:
                     logprobs=[],
                 )
             case ToolCallEvent(call=call):
-                return self._close() + self._function_call(call)
+                return self._close() + self._tool_call(call)
             case LogprobsDelta():
                 # Never requested: `top_logprobs` is refused by the decoder.
                 return b""
@@ -208,48 +205,20 @@ class ResponsesStreamEncoder:
         self._items.append(item)
         return frames + self._event("response.output_item.done", output_index=index, item=item)
 
-    def _function_call(self, call: ToolCall) -> bytes:
-        if call.name in self._options.custom:
-            return self._custom_tool_call(call)
+    def _tool_call(self, call: ToolCall) -> bytes:
         index = len(self._items)
-        item_id = self._item_id("function_call", index)
         call_id = call_id_for(call, self._response_id, self._calls)
         self._calls += 1
-        arguments = arguments_text(call)
-        namespaced = self._options.namespaced
-        done = function_call_item(item_id, call_id, call, "completed", namespaced=namespaced)
+        added = tool_call_item(self._item_id, index, call_id, call, self._options, empty=True)
+        done = tool_call_item(self._item_id, index, call_id, call, self._options)
         self._items.append(done)
-        return (
-            self._event(
-                "response.output_item.added",
-                output_index=index,
-                item=function_call_item(item_id, call_id, call, "in_progress", empty=True, namespaced=namespaced),
-            )
-            + self._event(
-                "response.function_call_arguments.delta", item_id=item_id, output_index=index, delta=arguments
-            )
-            + self._event(
-                "response.function_call_arguments.done", item_id=item_id, output_index=index, arguments=arguments
-            )
-            + self._event("response.output_item.done", output_index=index, item=done)
-        )
-
-    def _custom_tool_call(self, call: ToolCall) -> bytes:
-        index = len(self._items)
-        item_id = self._item_id("custom_tool_call", index)
-        call_id = call_id_for(call, self._response_id, self._calls)
-        self._calls += 1
-        text = custom_input(call)
-        namespaced = self._options.namespaced
-        done = custom_tool_call_item(item_id, call_id, call, namespaced=namespaced)
-        self._items.append(done)
-        return (
-            self._event(
-                "response.output_item.added",
-                output_index=index,
-                item=custom_tool_call_item(item_id, call_id, call, empty=True, namespaced=namespaced),
-            )
-            + self._event("response.custom_tool_call_input.delta", item_id=item_id, output_index=index, delta=text)
-            + self._event("response.custom_tool_call_input.done", item_id=item_id, output_index=index, input=text)
-            + self._event("response.output_item.done", output_index=index, item=done)
-        )
+        at: dict[str, Any] = {"item_id": done["id"], "output_index": index}
+        # Events are numbered as they are made, so they are made in the order they go out.
+        frames = self._event("response.output_item.added", output_index=index, item=added)
+        if done["type"] == "custom_tool_call":
+            frames += self._event("response.custom_tool_call_input.delta", **at, delta=done["input"])
+            frames += self._event("response.custom_tool_call_input.done", **at, input=done["input"])
+        else:
+            frames += self._event("response.function_call_arguments.delta", **at, delta=done["arguments"])
+            frames += self._event("response.function_call_arguments.done", **at, arguments=done["arguments"])
+        return frames + self._event("response.output_item.done", output_index=index, item=done)

@@ -67,13 +67,7 @@ def _function(
     out: Tools, entry: dict[str, Any], param: str, namespace: str | None, context: str | None
 ) -> dict[str, Any]:
     spec = parse_model(schemas.FunctionTool, entry, param)
-    name = flat_tool_name(namespace, spec.name)
-    if namespace is not None:
-        out.namespaced[name] = (namespace, spec.name)
-    description = spec.description
-    if context:
-        # The namespace's description is content the model should see; Ollama tools have no field for it.
-        description = f"{context}\n\n{description}" if description else context
+    name, description = _flat(out, spec.name, spec.description, namespace, context)
     function = openai_schemas.FunctionDef(
         name=name, description=description, parameters=spec.parameters, strict=spec.strict
     )
@@ -87,17 +81,25 @@ def _function(
     }
 
 
+def _flat(
+    out: Tools, name: str, description: str | None, namespace: str | None, context: str | None
+) -> tuple[str, str | None]:
+    """The name Ollama knows a tool by (a namespaced one remembered), and the description it sees."""
+    flat = flat_tool_name(namespace, name)
+    if namespace is not None:
+        out.namespaced[flat] = (namespace, name)
+    if context:
+        # The namespace's description is content the model should see; Ollama tools have no field for it.
+        description = f"{context}\n\n{description}" if description else context
+    return flat, description
+
+
 def _custom(
     out: Tools, entry: dict[str, Any], param: str, namespace: str | None, context: str | None
 ) -> dict[str, Any]:
     spec = parse_model(schemas.CustomTool, entry, param)
-    name = flat_tool_name(namespace, spec.name)
-    if namespace is not None:
-        out.namespaced[name] = (namespace, spec.name)
+    name, description = _flat(out, spec.name, spec.description, namespace, context)
     out.custom.add(name)
-    description = spec.description
-    if context:
-        description = f"{context}\n\n{description}" if description else context
     parameters = {
         "type": "object",
         "properties": {CUSTOM_INPUT: {"type": "string", "description": _custom_input_hint(spec.format, param)}},
