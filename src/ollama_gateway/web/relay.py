@@ -107,10 +107,9 @@ class RelayResponse(Response):
 
     def _error_ending(self, error: GatewayError) -> list[dict[str, Any]]:
         """An error answer, or (once the answer has started) an NDJSON error line and the end of the body."""
-        if self._started:
-            line = orjson.dumps({"error": error.message}) + b"\n"
-            return [{"type": "http.response.body", "body": line, "more_body": False}]
         status, body = self._error_body(error)
+        if self._started:  # Ollama's own mid-stream error: one more NDJSON line
+            return [{"type": "http.response.body", "body": orjson.dumps(body) + b"\n", "more_body": False}]
         headers = [*self.raw_headers, (b"content-type", b"application/json")]
         return [
             {"type": "http.response.start", "status": status, "headers": headers},
