@@ -43,16 +43,9 @@ class BareProxy:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["method"] != "POST":  # readiness probe of the harness
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b"ok"})
+            await _ok(send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        request = orjson.loads(body)
+        request = orjson.loads(await _body(receive))
         stream = bool(request.get("stream"))
         upstream = {"model": request["model"], "messages": request["messages"], "stream": stream}
         assert self.session is not None
@@ -114,16 +107,9 @@ class LeanProxy:
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["method"] != "POST":  # readiness probe of the harness
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b"ok"})
+            await _ok(send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        request = orjson.loads(body)
+        request = orjson.loads(await _body(receive))
         upstream = orjson.dumps({"model": request["model"], "messages": request["messages"], "stream": False})
         response = await self.client.request("POST", "/api/chat", upstream, headers=_JSON_HEADERS)
         try:
@@ -151,6 +137,20 @@ class LeanProxy:
 
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+async def _ok(send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def _body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
 
 
 def from_env() -> BareProxy:
