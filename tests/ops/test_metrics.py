@@ -9,7 +9,7 @@ import openai
 import pytest
 from prometheus_client import CollectorRegistry
 
-from ollama_gateway.metrics import GatewayMetrics, status_class
+from ollama_gateway.metrics import OBSERVE_BATCH, GatewayMetrics, status_class
 from tests.ops.helpers import scrape, total, value, wait_for
 from tests.support.gateway import GatewayServer
 
@@ -128,6 +128,44 @@ def test_each_app_has_its_own_registry() -> None:
     assert b"gateway_requests_total{" not in second.render()
     shared = CollectorRegistry()
     assert GatewayMetrics(shared).registry is shared
+
+
+def _requests_total(metrics: GatewayMetrics) -> float:
+    return (
+        metrics.registry.get_sample_value(
+            "gateway_requests_total", {"surface": "openai", "endpoint": CHAT, "model": "m", "status": "2xx"}
+        )
+        or 0.0
+    )
+
+
+def test_finished_requests_are_folded_in_batches_and_before_every_scrape() -> None:
+    metrics = GatewayMetrics()
+    for _ in range(OBSERVE_BATCH - 1):
+        metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+    assert _requests_total(metrics) == 0  # still in the batch: the request path did not touch the families
+    metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+    assert _requests_total(metrics) == OBSERVE_BATCH  # a full batch is folded at once
+    metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+    text = metrics.render().decode()  # a scrape sees every request that ended before it
+    assert (
+        f'gateway_requests_total{{endpoint="{CHAT}",model="m",status="2xx",surface="openai"}} {OBSERVE_BATCH + 1}.0'
+        in text
+    )
+    assert f'gateway_tokens_total{{direction="out",model="m"}} {4 * (OBSERVE_BATCH + 1)}.0' in text
+
+
+def test_in_flight_gauges_are_counts_read_at_scrape_time() -> None:
+    metrics = GatewayMetrics()
+    assert "# TYPE gateway_requests_in_flight gauge" in metrics.render().decode()
+    metrics.in_flight.inc("openai")
+    metrics.in_flight.inc("openai")
+    metrics.streams_open.inc("anthropic")
+    text = metrics.render().decode()
+    assert 'gateway_requests_in_flight{surface="openai"} 2.0' in text
+    assert 'gateway_streams_open{surface="anthropic"} 1.0' in text
+    metrics.in_flight.dec("openai")
+    assert 'gateway_requests_in_flight{surface="openai"} 1.0' in metrics.render().decode()
 
 
 def test_callbacks_are_read_at_scrape_time() -> None:

@@ -49,18 +49,18 @@ class RequestObserver:
 
     def started(self, surface: str) -> None:
         """A request entered an endpoint."""
-        self.metrics.child(self.metrics.in_flight, surface).inc()
+        self.metrics.in_flight.inc(surface)
 
     def stream_opened(self, surface: str) -> None:
         """A streaming exchange began."""
-        self.metrics.child(self.metrics.streams_open, surface).inc()
+        self.metrics.streams_open.inc(surface)
 
     def finished(self, outcome: Outcome) -> None:
         """A request ended: metrics and the access line."""
         m = self.metrics
-        m.child(m.in_flight, outcome.surface).dec()
+        m.in_flight.dec(outcome.surface)
         if outcome.stream:
-            m.child(m.streams_open, outcome.surface).dec()
+            m.streams_open.dec(outcome.surface)
         m.observe(
             outcome.surface,
             outcome.endpoint,

@@ -78,4 +78,4 @@ def install_fleet_metrics(metrics: GatewayMetrics, fleet: Fleet) -> None:
         buckets=QUEUE_WAIT_BUCKETS,
         registry=metrics.registry,
     )
-    fleet.on_wait = wait.observe
+    fleet.on_wait = lambda seconds: metrics.later(wait.observe, seconds)
