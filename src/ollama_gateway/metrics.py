@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 OTHER_MODEL: Final = "other"
 _CHILDREN_MAX: Final = 10_000  # remembered label combinations (see GatewayMetrics.child)
-OBSERVE_BATCH: Final = 256  # finished requests folded into the families at once
+OBSERVE_BATCH: Final = 64  # finished requests folded into the families at once (a fold of 64 takes ~0.3 ms)
 LATENCY_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 TTFT_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 _STATUS_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx")
