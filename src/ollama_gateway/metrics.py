@@ -4,9 +4,9 @@ Families are plain attributes so later parts (per-host fleet metrics) add theirs
 `register_callback`. Label values are bounded: surfaces and endpoints are route constants, models are
 catalog names only (anything else is recorded as `other`), status is a class such as `2xx`.
 
-The request path does not touch prometheus_client: each finished request appends one tuple (`observe`,
-`later`), and the batch is folded into the families every `OBSERVE_BATCH` requests and before every scrape,
-so a scrape always counts every request that ended before it. One fold of many requests in a tight loop
+The request path does not touch prometheus_client: each finished request appends one tuple (`later`), and
+the batch is folded into the families every `OBSERVE_BATCH` requests and before every scrape, so a scrape
+always counts every request that ended before it. One fold of many requests in a tight loop
 costs a fraction of the same work done cold, request by request (a child lookup, a lock and a few checks per
 sample). The in-flight gauges are plain counts read at scrape time.
 """
@@ -141,8 +141,19 @@ class GatewayMetrics:
         prompt_tokens: int,
         completion_tokens: int,
     ) -> None:
-        """Count one finished request; `model` is a catalog name or None (recorded as `other` / empty)."""
-        self.later(self._count, surface, endpoint, model, status, latency, ttft, prompt_tokens, completion_tokens)
+        """Count one finished request; `model` is a catalog name or None (recorded as `other` / empty).
+
+        The request path queues this with `later` instead of calling it.
+        """
+        label = model or ""
+        self.child(self.requests, surface, endpoint, label, status_class(status)).inc()
+        self.child(self.latency, surface, endpoint).observe(latency)
+        if ttft is not None:
+            self.child(self.ttft, surface, endpoint).observe(ttft)
+        if prompt_tokens:
+            self.child(self.tokens, "in", label or OTHER_MODEL).inc(prompt_tokens)
+        if completion_tokens:
+            self.child(self.tokens, "out", label or OTHER_MODEL).inc(completion_tokens)
 
     def later(self, record: Callable[..., None], *args: Any) -> None:
         """Run `record(*args)` with the next fold of the batch (at the latest, before the next scrape)."""
@@ -155,27 +166,6 @@ class GatewayMetrics:
         pending, self._pending = self._pending, []
         for record, args in pending:
             record(*args)
-
-    def _count(
-        self,
-        surface: str,
-        endpoint: str,
-        model: str | None,
-        status: int,
-        latency: float,
-        ttft: float | None,
-        prompt_tokens: int,
-        completion_tokens: int,
-    ) -> None:
-        label = model or ""
-        self.child(self.requests, surface, endpoint, label, status_class(status)).inc()
-        self.child(self.latency, surface, endpoint).observe(latency)
-        if ttft is not None:
-            self.child(self.ttft, surface, endpoint).observe(ttft)
-        if prompt_tokens:
-            self.child(self.tokens, "in", label or OTHER_MODEL).inc(prompt_tokens)
-        if completion_tokens:
-            self.child(self.tokens, "out", label or OTHER_MODEL).inc(completion_tokens)
 
     def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, remembered: prometheus_client validates and locks on every `labels` call."""

@@ -142,11 +142,11 @@ def _requests_total(metrics: GatewayMetrics) -> float:
 def test_finished_requests_are_folded_in_batches_and_before_every_scrape() -> None:
     metrics = GatewayMetrics()
     for _ in range(OBSERVE_BATCH - 1):
-        metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+        metrics.later(metrics.observe, "openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
     assert _requests_total(metrics) == 0  # still in the batch: the request path did not touch the families
-    metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+    metrics.later(metrics.observe, "openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
     assert _requests_total(metrics) == OBSERVE_BATCH  # a full batch is folded at once
-    metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+    metrics.later(metrics.observe, "openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
     text = metrics.render().decode()  # a scrape sees every request that ended before it
     assert (
         f'gateway_requests_total{{endpoint="{CHAT}",model="m",status="2xx",surface="openai"}} {OBSERVE_BATCH + 1}.0'

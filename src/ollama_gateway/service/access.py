@@ -61,7 +61,8 @@ class RequestObserver:
         m.in_flight.dec(outcome.surface)
         if outcome.stream:
             m.streams_open.dec(outcome.surface)
-        m.observe(
+        m.later(
+            m.observe,
             outcome.surface,
             outcome.endpoint,
             outcome.model_upstream or None,
