@@ -7,9 +7,9 @@ from collections.abc import Callable
 import httpx
 import openai
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from ollama_gateway.metrics import OBSERVE_BATCH, GatewayMetrics, status_class
+from ollama_gateway.metrics import LATENCY_BUCKETS, GatewayMetrics, status_class
 from tests.ops.helpers import scrape, total, value, wait_for
 from tests.support.gateway import GatewayServer
 
@@ -139,20 +139,46 @@ def _requests_total(metrics: GatewayMetrics) -> float:
     )
 
 
-def test_finished_requests_are_folded_in_batches_and_before_every_scrape() -> None:
+def test_a_finished_request_is_counted_at_once() -> None:
     metrics = GatewayMetrics()
-    for _ in range(OBSERVE_BATCH - 1):
-        metrics.later(metrics.observe, "openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
-    assert _requests_total(metrics) == 0  # still in the batch: the request path did not touch the families
-    metrics.later(metrics.observe, "openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
-    assert _requests_total(metrics) == OBSERVE_BATCH  # a full batch is folded at once
-    metrics.later(metrics.observe, "openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
-    text = metrics.render().decode()  # a scrape sees every request that ended before it
-    assert (
-        f'gateway_requests_total{{endpoint="{CHAT}",model="m",status="2xx",surface="openai"}} {OBSERVE_BATCH + 1}.0'
-        in text
+    metrics.observe("openai", CHAT, "m", 200, 0.1, 0.05, 3, 4)
+    assert _requests_total(metrics) == 1  # no batch to wait for: the next scrape sees it
+    metrics.observe("openai", CHAT, None, 503, 0.2, None, 0, 0)
+    text = metrics.render().decode()
+    assert f'gateway_requests_total{{endpoint="{CHAT}",model="",status="5xx",surface="openai"}} 1.0' in text
+    assert 'gateway_tokens_total{direction="out",model="m"} 4.0' in text
+    assert 'gateway_tokens_total{direction="in",model="other"}' not in text  # zero tokens add no series
+
+
+@pytest.mark.parametrize(
+    "values", [[0.1, 0.05, 0.25, 7.0, 700.0], [0.0, 0.5, 0.5, 600.0, 1e-9], [], [12.5] * 3], ids=repr
+)
+def test_live_families_render_as_prometheus_client_would(values: list[float]) -> None:
+    """The plain-number families print exactly what prometheus_client's Counter and Histogram print for the
+    same samples (its `_created` series aside), so dashboards and alerts see no difference."""
+    live = GatewayMetrics()
+    reference = CollectorRegistry()
+    requests = Counter("gateway_requests", "Requests.", ["surface", "endpoint", "model", "status"], registry=reference)
+    latency = Histogram(
+        "gateway_request_duration_seconds",
+        "Latency.",
+        ["surface", "endpoint"],
+        buckets=LATENCY_BUCKETS,
+        registry=reference,
     )
-    assert f'gateway_tokens_total{{direction="out",model="m"}} {4 * (OBSERVE_BATCH + 1)}.0' in text
+    for i, seconds in enumerate(values):
+        status = 200 if i % 2 == 0 else 404
+        live.observe("openai", CHAT, "m", status, seconds, None, 0, 0)
+        requests.labels("openai", CHAT, "m", status_class(status)).inc()
+        latency.labels("openai", CHAT).observe(seconds)
+
+    def samples(text: str, family: str) -> list[str]:
+        return sorted(line for line in text.splitlines() if line.startswith(family) and "_created" not in line)
+
+    ours, theirs = live.render().decode(), generate_latest(reference).decode()
+    for family in ("gateway_requests_total", "gateway_request_duration_seconds"):
+        assert samples(ours, family) == samples(theirs, family)
+    assert len(samples(ours, "gateway_request_duration_seconds_bucket")) == (len(LATENCY_BUCKETS) + 1 if values else 0)
 
 
 def test_in_flight_gauges_are_counts_read_at_scrape_time() -> None:

@@ -46,6 +46,24 @@ class ChatRequest:
     # stops go in controls.options["stop"] instead.
     stop_sequences: tuple[str, ...] = ()
 
+    def bound_for(self, model: str, controls: GenerationControls, messages: tuple[Message, ...]) -> ChatRequest:
+        """This request as it goes upstream: the upstream model, the merged controls, the inlined messages.
+
+        `dataclasses.replace` with these three would walk every field; this runs on every chat request.
+        """
+        return ChatRequest(
+            model,
+            messages,
+            self.stream,
+            controls,
+            self.tools,
+            self.tool_choice,
+            self.format,
+            self.logprobs,
+            self.top_logprobs,
+            self.stop_sequences,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:

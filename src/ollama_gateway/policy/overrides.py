@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ollama_gateway.core.options import OLLAMA_OPTIONS, option_type_error
@@ -55,8 +54,7 @@ def merge_controls(
         exclude = layer.get("exclude_reasoning", exclude)
         timeout_ms = layer.get("timeout_ms", layer.get("request_timeout", timeout_ms))
     options.update(request.options)
-    return replace(
-        request,
+    return GenerationControls(  # every field is set: no `replace` walk on the request path
         options=options,
         think=request.think if request.think is not None else think,
         keep_alive=request.keep_alive if request.keep_alive is not None else keep_alive,

@@ -61,8 +61,7 @@ class RequestObserver:
         m.in_flight.dec(outcome.surface)
         if outcome.stream:
             m.streams_open.dec(outcome.surface)
-        m.later(
-            m.observe,
+        m.observe(
             outcome.surface,
             outcome.endpoint,
             outcome.model_upstream or None,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ollama_gateway.metrics import GatewayMetrics
+from ollama_gateway.metrics import GatewayMetrics, LiveHistogram
 from ollama_gateway.upstream.fleet import Fleet
 
 QUEUE_WAIT_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -72,10 +71,11 @@ class FleetCollector(Collector):
 def install_fleet_metrics(metrics: GatewayMetrics, fleet: Fleet) -> None:
     """Register the fleet's collector and the queue wait histogram in the gateway's registry."""
     metrics.registry.register(FleetCollector(fleet))
-    wait = Histogram(
+    wait = LiveHistogram(
         "gateway_queue_wait_seconds",
         "How long requests waited for a host slot (0 when one was free).",
-        buckets=QUEUE_WAIT_BUCKETS,
-        registry=metrics.registry,
+        [],
+        QUEUE_WAIT_BUCKETS,
     )
-    fleet.on_wait = lambda seconds: metrics.later(wait.observe, seconds)
+    metrics.registry.register(wait)
+    fleet.on_wait = lambda seconds: wait.observe((), seconds)

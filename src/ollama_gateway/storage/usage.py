@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ollama_gateway.errors import InvalidRequestError
+from ollama_gateway.storage.bulk import BulkInsert
 from ollama_gateway.storage.sql import epoch_seconds, require_aware, utc_day
 from ollama_gateway.storage.tables import usage
 
@@ -87,11 +89,12 @@ class UsageBucket:
 
 
 _FIELDS = [f.name for f in dataclasses.fields(UsageRecord) if f.name != "id"]
+_values = operator.attrgetter(*_FIELDS)  # a record's stored values, in _FIELDS order, as one tuple
 
 
-def _row_values(record: UsageRecord) -> dict[str, Any]:
+def _row_values(record: UsageRecord) -> tuple[Any, ...]:
     require_aware(record.created_at, "created_at")
-    return {name: getattr(record, name) for name in _FIELDS}
+    return _values(record)  # type: ignore[no-any-return]
 
 
 def _record(row: RowMapping) -> UsageRecord:
@@ -137,6 +140,7 @@ class UsageStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._insert = BulkInsert(usage, _FIELDS, engine.dialect)
 
     async def insert_many(self, records: Sequence[UsageRecord]) -> int:
         """Store a batch of records in one transaction; returns how many were written."""
@@ -144,7 +148,7 @@ class UsageStore:
             return 0
         rows = [_row_values(record) for record in records]
         async with self._engine.begin() as connection:
-            await connection.execute(usage.insert(), rows)
+            await self._insert.run(connection, rows)
         return len(rows)
 
     async def query(

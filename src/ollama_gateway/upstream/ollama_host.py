@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any
 
 import orjson
@@ -193,32 +194,48 @@ class OllamaHost:
         headers = _JSON if body is not None else None
         return await self._client.request(method, path, body, headers=headers, time_limit=time_limit)
 
-    @contextmanager
-    def _mapped(self, path: str, time_limit: float | None, *, started: bool = False) -> Iterator[None]:
+    def _mapped(self, path: str, time_limit: float | None, *, started: bool = False) -> _Mapped:
         """Every way a call to this host can fail, as a GatewayError — the one place that knows the wire client."""
-        try:
-            yield
-        except GatewayError:
-            raise
-        except http1.ConnectTimeout as exc:
+        return _Mapped(self, path, time_limit, started)
+
+
+class _Mapped:
+    """`OllamaHost._mapped`: a class rather than a generator context manager, as it wraps every call twice."""
+
+    __slots__ = ("host", "path", "started", "time_limit")
+
+    def __init__(self, host: OllamaHost, path: str, time_limit: float | None, started: bool) -> None:
+        self.host = host
+        self.path = path
+        self.time_limit = time_limit
+        self.started = started
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc is None or isinstance(exc, GatewayError) or not isinstance(exc, Exception):
+            return  # nothing went wrong, it is already mapped, or it is a cancellation: let it through
+        host, path = self.host, self.path
+        if isinstance(exc, http1.ConnectTimeout):
             # The host is there but does not take the connection.
             raise UpstreamUnavailableError(
-                f"Ollama at {self.base_url} did not accept a connection within {self._connect_timeout:g} s"
+                f"Ollama at {host.base_url} did not accept a connection within {host._connect_timeout:g} s"
             ) from exc
-        except TimeoutError as exc:  # http1.ResponseTimeout: the request's own limit ran out
-            limit = f"within {time_limit:g} s" if time_limit else "in time"
+        if isinstance(exc, TimeoutError):  # http1.ResponseTimeout: the request's own limit ran out
+            limit = f"within {self.time_limit:g} s" if self.time_limit else "in time"
             raise UpstreamTimeoutError(f"Ollama did not answer {limit}") from exc
-        except http1.ConnectError as exc:
-            raise UpstreamUnavailableError(f"cannot reach Ollama at {self.base_url}: {_describe(exc)}") from exc
-        except http1.ConnectionBroken as exc:
-            if started or exc.started:
+        if isinstance(exc, http1.ConnectError):
+            raise UpstreamUnavailableError(f"cannot reach Ollama at {host.base_url}: {_describe(exc)}") from exc
+        if isinstance(exc, http1.ConnectionBroken):
+            if self.started or exc.started:
                 raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
-            raise UpstreamUnavailableError(f"cannot reach Ollama at {self.base_url}: {_describe(exc)}") from exc
-        except http1.HTTPError as exc:  # ProtocolError: not HTTP
+            raise UpstreamUnavailableError(f"cannot reach Ollama at {host.base_url}: {_describe(exc)}") from exc
+        if isinstance(exc, http1.HTTPError):  # ProtocolError: not HTTP
             raise UpstreamStreamError(f"connection to Ollama broke: {_describe(exc)}") from exc
-        except orjson.JSONDecodeError as exc:
+        if isinstance(exc, orjson.JSONDecodeError):
             raise UpstreamStreamError(f"Ollama sent malformed JSON on {path}: {exc}") from exc
-        except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, KeyError | TypeError | ValueError):
             raise UpstreamStreamError(f"unexpected answer from Ollama on {path}: {_describe(exc)}") from exc
 
 

@@ -36,7 +36,7 @@ async def messages(ctx: RequestContext) -> Response:
     request, options = decode_messages(await ctx.json(), leniency(ctx.gateway.settings))
     resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
-    request = _relax_thinking(replace(request, model=resolved.upstream, controls=controls, messages=messages), resolved)
+    request = _relax_thinking(request.bound_for(resolved.upstream, controls, messages), resolved)
     estimate = estimate_input_tokens(request)
     message_id = "msg_" + random_hex(12)
     time_limit = ctx.gateway.time_limit_seconds(controls.timeout_ms)

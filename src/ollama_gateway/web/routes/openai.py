@@ -32,7 +32,7 @@ async def chat_completions(ctx: RequestContext) -> Response:
     request, options = decode_chat(await ctx.json())
     resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
-    request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
+    request = request.bound_for(resolved.upstream, controls, messages)
     completion_id, created, exclude = _completion_id("chatcmpl"), int(time.time()), bool(controls.exclude_reasoning)
     logprobs = bool(request.logprobs)
     return await respond(

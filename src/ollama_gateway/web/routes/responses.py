@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,7 +23,7 @@ async def create_response(ctx: RequestContext) -> Response:
     request, options = decode_response_request(await ctx.json(), leniency(ctx.gateway.settings))
     resolved, controls = await start(ctx, request.model, request.controls, stream=request.stream)
     messages = await inline_images(request.messages, ctx.gateway.images)
-    request = replace(request, model=resolved.upstream, controls=controls, messages=messages)
+    request = request.bound_for(resolved.upstream, controls, messages)
     response_id, created = "resp_" + random_hex(16), int(time.time())
     exclude = bool(controls.exclude_reasoning)
     response = await respond(
