@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 _TEXT: Final = "%s %s %s %d %dms ttft=%s model=%s key=%s task=%s tokens=%d/%d%s"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is built per request, and a frozen init calls object.__setattr__ per field
 class Outcome:
     """What is known about a finished request."""
 

@@ -22,7 +22,9 @@ from ollama_gateway.storage.tables import usage
 ERROR_STATUS = 400
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(
+    slots=True, kw_only=True
+)  # not frozen: one per request, and a frozen init calls object.__setattr__ per field
 class UsageRecord:
     """What one request cost and how it went; `id` is set once stored."""
 
@@ -94,7 +96,7 @@ _values = operator.attrgetter(*_FIELDS)  # a record's stored values, in _FIELDS 
 
 def _row_values(record: UsageRecord) -> tuple[Any, ...]:
     require_aware(record.created_at, "created_at")
-    return _values(record)  # type: ignore[no-any-return]
+    return _values(record)
 
 
 def _record(row: RowMapping) -> UsageRecord:

@@ -23,7 +23,7 @@ from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.tasks.document import new_task_id, validate_task_id
 from ollama_gateway.upstream.port import Placement
 from ollama_gateway.web.auth import presented_key
-from ollama_gateway.web.body import read_json
+from ollama_gateway.web.body import parse_json, read_body
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ class RequestContext:
 
     async def json(self) -> Any:
         """The body as JSON under the size limit."""
-        return await read_json(self.request, self.gateway.settings.max_body_bytes)
+        limit = self.gateway.settings.max_body_bytes
+        return parse_json(await read_body(self.request.receive, limit, self.request_headers.get("content-length")))
 
     async def begin(self, *, stream: bool = False) -> Exchange:
         """Start tracking: the task goes PENDING and the exchange starts its clock."""
