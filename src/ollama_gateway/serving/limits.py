@@ -99,11 +99,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
-        size = len(self.url) + _REQUEST_LINE_OVERHEAD
-        size += sum(len(name) + len(value) + _HEADER_LINE_OVERHEAD for name, value in self.headers)
-        if size > self.limits.max_header_bytes:
-            self._refuse(431, f"request headers exceed {self.limits.max_header_bytes} bytes")
-            raise _Refused
+        # The head is a prefix of the bytes received so far, and the size below counts at most one byte more
+        # per line than the line has: under half the limit received, it cannot be over.
+        if 2 * self._header_bytes > self.limits.max_header_bytes:
+            size = len(self.url) + _REQUEST_LINE_OVERHEAD
+            size += sum(len(name) + len(value) + _HEADER_LINE_OVERHEAD for name, value in self.headers)
+            if size > self.limits.max_header_bytes:
+                self._refuse(431, f"request headers exceed {self.limits.max_header_bytes} bytes")
+                raise _Refused
         if self._over_cap:
             app, self.app = self.app, _refuse_over_cap
             try:

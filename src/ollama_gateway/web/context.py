@@ -28,6 +28,7 @@ from ollama_gateway.web.body import parse_json, read_body
 log = logging.getLogger(__name__)
 
 TASK_HEADER = "X-Task-Id"
+_TASK_HEADER_RAW = TASK_HEADER.lower().encode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +223,7 @@ def endpoint(surface: Surface, name: str) -> Callable[[Endpoint], Callable[[Requ
                 log.exception("unhandled error in %s", name)
                 return _failed(surface, ctx, InternalError(f"internal error: {type(exc).__name__}"))
             ctx.observe_plain(response.status_code)
-            for header, value in ctx.headers.items():
-                response.headers.setdefault(header, value)
+            _add_task_header(response, ctx.task_id)
             if ctx.exchange is not None and ctx.exchange.finished:
                 await gateway.settle_usage()  # streams settle when they end (EventStreamResponse.settle)
             return response
@@ -255,21 +255,37 @@ def json_response(
     body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *, then: Callable[[], None] | None = None
 ) -> Response:
     """A JSON response serialised with orjson; `then` runs once it has been sent (or sending failed)."""
-    content, extra = orjson.dumps(body), dict(headers or {})
-    if then is None:
-        return Response(content, status_code=status, headers=extra, media_type="application/json")
-    return _ThenResponse(content, status_code=status, headers=extra, media_type="application/json", then=then)
+    return _JSONResponse(orjson.dumps(body), status, headers, then)
 
 
-class _ThenResponse(Response):
-    """A response with bookkeeping that need not delay the answer (usage row, task state, metrics)."""
+class _JSONResponse(Response):
+    """A JSON body whose head is built in one go, and bookkeeping that need not delay the answer (`then`: usage
+    row, task state, metrics). Starlette's `init_headers` scans, lower-cases and re-encodes every header."""
 
-    def __init__(self, content: bytes, *, then: Callable[[], None], **options: Any) -> None:
-        super().__init__(content, **options)
+    media_type = "application/json"
+
+    def __init__(
+        self, content: bytes, status: int, headers: Mapping[str, str] | None, then: Callable[[], None] | None
+    ) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = content
+        self.raw_headers = [(b"content-length", b"%d" % len(content)), (b"content-type", b"application/json")]
+        if headers:
+            self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         self._then = then
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": "http.response.body", "body": self.body})
         finally:
-            self._then()
+            if self._then is not None:
+                self._then()
+
+
+def _add_task_header(response: Response, task_id: str) -> None:
+    """X-Task-Id on the response, unless the endpoint set it already (most do, with `ctx.headers`)."""
+    raw = response.raw_headers  # the list `response.headers` edits too
+    if not any(name == _TASK_HEADER_RAW for name, _ in raw):
+        raw.append((_TASK_HEADER_RAW, task_id.encode("latin-1")))
