@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -37,6 +37,8 @@ CONTROL_SECONDS = 15.0  # /api/tags, /api/ps, /api/show
 PROBE_SECONDS = 3.0  # health probes
 DELETE_SECONDS = 60.0
 PULL_SECONDS: float | None = None  # a pull may take hours; progress lines keep it alive
+
+T = TypeVar("T")
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _JSON = {"Content-Type": "application/json"}
@@ -82,14 +84,14 @@ class OllamaHost:
         body = ollama_encode.chat_body(request)
         if request.stop_sequences:
             body["stream"] = True  # so the gateway can stop reading (and Ollama generating) at the match
-        return self._events("/api/chat", body, time_limit, ollama_decode.ChunkDecoder(new_tool_call_id))
+        return self._objects("/api/chat", body, time_limit, ollama_decode.ChunkDecoder(new_tool_call_id).decode)
 
     def generate(
         self, request: GenerateRequest, *, time_limit: float, placement: Placement = ANYWHERE
     ) -> AsyncIterator[Event]:
         """Run a completion on this host."""
         decoder = ollama_decode.ChunkDecoder(new_tool_call_id, generate=True)
-        return self._events("/api/generate", ollama_encode.generate_body(request), time_limit, decoder)
+        return self._objects("/api/generate", ollama_encode.generate_body(request), time_limit, decoder.decode)
 
     async def embed(self, request: EmbedRequest, *, time_limit: float, placement: Placement = ANYWHERE) -> EmbedResult:
         """Embed on this host."""
@@ -128,9 +130,12 @@ class OllamaHost:
 
     async def pull(self, model: str, *, host: str | None = None) -> AsyncIterator[PullProgress]:
         """Pull `model`; Ollama's progress objects as they come."""
-        async for obj in self._objects("/api/pull", {"model": model, "stream": True}, PULL_SECONDS):
-            if isinstance(obj, dict):
-                yield PullProgress(self.config.id, obj)
+
+        def progress(obj: Any) -> tuple[PullProgress, ...]:
+            return (PullProgress(self.config.id, obj),) if isinstance(obj, dict) else ()
+
+        async for item in self._objects("/api/pull", {"model": model, "stream": True}, PULL_SECONDS, progress):
+            yield item
 
     async def delete(self, model: str, *, host: str | None = None) -> dict[str, str]:
         """Delete `model` from this host."""
@@ -139,15 +144,11 @@ class OllamaHost:
 
     # -- the wire ---------------------------------------------------------------------------------------------
 
-    async def _events(
-        self, path: str, body: dict[str, Any], time_limit: float, decoder: ollama_decode.ChunkDecoder
-    ) -> AsyncIterator[Event]:
-        async for obj in self._objects(path, body, time_limit):
-            for event in decoder.decode(obj):
-                yield event
-
-    async def _objects(self, path: str, body: dict[str, Any], time_limit: float | None) -> AsyncIterator[Any]:
-        """POST `body` and yield each JSON object of the answer: NDJSON lines, or the one object of a non-stream.
+    async def _objects(
+        self, path: str, body: dict[str, Any], time_limit: float | None, convert: Callable[[Any], Iterable[T]]
+    ) -> AsyncIterator[T]:
+        """POST `body` and yield what `convert` makes of each JSON object of the answer (NDJSON lines, or the one
+        object of a non-stream): events, progress. One generator from the bytes to the caller.
 
         Closing the iterator early closes the connection, which is how Ollama learns to stop generating.
         """
@@ -160,9 +161,11 @@ class OllamaHost:
                 with self._mapped(path, time_limit, started=True):
                     async for chunk in response:
                         for obj in decoder.decode(chunk):
-                            yield obj
+                            for item in convert(obj):
+                                yield item
                     for obj in decoder.flush():
-                        yield obj
+                        for item in convert(obj):
+                            yield item
             finally:
                 response.close()
 
