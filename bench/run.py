@@ -2,7 +2,8 @@
 
 Reports requests per second, median/p95 latency and the latency the gateway adds, for non-streaming and
 streaming chat at concurrency 1 and 32, plus the streamed chunk rate and the gateway's resident memory, and
-(`bench/latency.py`) what each hop adds at concurrency 1, to the microsecond, with a raw-socket client.
+(`bench/latency.py`) what each hop adds at concurrency 1, to the microsecond, with a raw-socket client, and
+(`bench/work.py`) the bytecodes one request executes, which other load on the machine does not move.
 Targets are reported as ratios, never asserted. Run with `make bench` (loopback only).
 """
 
@@ -196,9 +197,12 @@ class Processes:
 
 
 def start_gateway(
-    ollama_url: str, extra_env: dict[str, str] | None = None, workers: int = 1
+    ollama_url: str, extra_env: dict[str, str] | None = None, workers: int = 1, command: list[str] | None = None
 ) -> tuple[str, str, subprocess.Popen[bytes]]:
-    """A gateway process on a fresh SQLite file with one key: its URL, the key, the process."""
+    """A gateway process on a fresh SQLite file with one key: its URL, the key, the process.
+
+    `command` runs instead of the `ollama-gateway` script, given the same arguments (`bench/work.py` traces it).
+    """
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="og-bench-"))
     env = {
@@ -222,7 +226,7 @@ def start_gateway(
         text=True,
     )
     proc = subprocess.Popen(
-        [str(BIN / "ollama-gateway"), "serve", "--port", str(port), "--workers", str(workers)],
+        [*(command or [str(BIN / "ollama-gateway")]), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         cwd=data,
         stdout=subprocess.DEVNULL,
@@ -373,7 +377,13 @@ def main(args: argparse.Namespace) -> dict[str, object]:
         from bench.latency import probe
 
         latency = probe(args.latency_requests, args.rounds, args.tokens)
-    return report(results, memory, args, variants, latency)
+    work = None
+    if args.work and args.workers == 1:
+        from bench.work import main as count_work
+        from bench.work import parse as work_options
+
+        work = count_work(work_options([]))
+    return report(results, memory, args, variants, latency, work)
 
 
 def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
@@ -398,6 +408,7 @@ def report(
     args: argparse.Namespace,
     variants: list[dict[str, object]] | None = None,
     latency: dict[str, object] | None = None,
+    work: dict[str, object] | None = None,
 ) -> dict[str, object]:
     rows = []
     header = f"{'scenario':<16}{'c':>4}{'direct rps':>12}{'bare rps':>10}{'gw rps':>10}{'gw/bare':>9}"
@@ -450,6 +461,7 @@ def report(
         "rows": rows,
         "variants": variants or [],
         "latency_c1": latency,
+        "work_c1": work,
         "gateway_rss_mb": round(memory, 1),
     }
     out = ROOT / "bench" / ("results.json" if args.workers == 1 else f"results-workers{args.workers}.json")
@@ -466,5 +478,6 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the gateway and the bare proxy")
     parser.add_argument("--no-variants", dest="variants", action="store_false", help="skip the feature-off rows")
     parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the raw-socket c=1 probe")
+    parser.add_argument("--no-work", dest="work", action="store_false", help="skip counting bytecodes per request")
     parser.add_argument("--latency-requests", type=int, default=2000, help="timed requests per row per round")
     main(parser.parse_args())

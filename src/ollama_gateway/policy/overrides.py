@@ -44,16 +44,20 @@ def merge_controls(
     request: GenerationControls, overrides: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
 ) -> GenerationControls:
     """Fill what the request left unset from the model's overrides, then from gateway defaults."""
-    layers = [dict(defaults or {}), dict(overrides)]
     options: dict[str, Any] = {}
     think, keep_alive, exclude, timeout_ms = None, None, None, None
-    for layer in layers:
-        options.update({k: v for k, v in layer.items() if k in OLLAMA_OPTIONS})
+    for layer in (defaults, overrides):
+        if not layer:
+            continue
+        for key, value in layer.items():
+            if key in OLLAMA_OPTIONS:
+                options[key] = value
         think = layer.get("think", think)
         keep_alive = layer.get("keep_alive", keep_alive)
         exclude = layer.get("exclude_reasoning", exclude)
         timeout_ms = layer.get("timeout_ms", layer.get("request_timeout", timeout_ms))
-    options.update(request.options)
+    if request.options:
+        options.update(request.options)
     return GenerationControls(  # every field is set: no `replace` walk on the request path
         options=options,
         think=request.think if request.think is not None else think,
