@@ -135,3 +135,12 @@ def test_the_soft_open_files_limit_is_raised_to_the_hard_limit() -> None:
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == new > 256
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_responses_do_not_name_the_server_stack(gateway_server: GatewayServer) -> None:
+    with _connect(gateway_server) as sock:
+        sock.sendall(_get())
+        head = _read_response(sock).split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 200")
+    assert b"\r\ndate: " in head  # an origin server with a clock sends Date (RFC 9110)
+    assert b"\r\nserver:" not in head

@@ -42,6 +42,7 @@ def build_config(app: Any, settings: Settings, **options: Any) -> GatewayConfig:
     options.setdefault("access_log", False)
     options.setdefault("proxy_headers", False)  # X-Forwarded-For is honoured only from TRUSTED_PROXIES, by the app
     options.setdefault("timeout_keep_alive", int(settings.http_keepalive_timeout))
+    options.setdefault("server_header", False)  # no "server: uvicorn": names the stack, and costs every response
     return GatewayConfig(
         app,
         limits=http_limits(settings),
