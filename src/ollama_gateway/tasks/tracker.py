@@ -184,11 +184,10 @@ class TaskTracker:
         self._active[task_id] = handle  # reserved before the first await, so a concurrent begin sees it
         try:
             # A state not yet stored means this process ended the task last and knows better than the store.
-            change = self._writes.unwritten(task_id)
-            if change is not None:
-                taken = owner is not None and change.owner != owner
-            elif generated:
+            if generated:  # a fresh UUID4: nobody can hold it
                 taken = False
+            elif (change := self._writes.unwritten(task_id)) is not None:
+                taken = owner is not None and change.owner != owner
             else:
                 taken = self._taken_in_store(await self._read(task_id), owner)
             if taken:

@@ -94,7 +94,8 @@ def rank_hosts(model: str, hosts: Sequence[HostState], *, affinity: str | None =
             cfg.id,
         )
 
-    return sorted(candidates(model, hosts), key=order)
+    found = candidates(model, hosts)
+    return found if len(found) < 2 else sorted(found, key=order)  # one host (the usual case): nothing to rank
 
 
 def retryable(error: GatewayError) -> bool:
