@@ -118,6 +118,8 @@ class FairQueue(Generic[T]):
 
     def notify(self) -> None:
         """Capacity may have freed: offer each waiter, in fair order, a chance to take a value."""
+        if self._count == 0:  # nobody waits (every release when the fleet is not full): nothing to offer or report
+            return
         if self._notifying:  # called back from a try_take: walk again once the current walk ends
             self._again = True
             return

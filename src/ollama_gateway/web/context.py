@@ -82,12 +82,12 @@ class RequestContext:
         current = asyncio.current_task()
         if current is not None:
             task.bind(lambda: self._cancel(current))
-        client = self.request.client
+        client = scope.get("client")  # (host, port), as the trusted-proxy middleware left it
         self.exchange = Exchange(
             endpoint=self.endpoint,
             task_id=self.task_id,
             key=self.key,
-            client_ip=client.host if client else None,
+            client_ip=client[0] if client else None,
             user_agent=self.request_headers.get("user-agent"),
             record_usage=self.gateway.record_usage,
             task=task,
