@@ -7,7 +7,7 @@ Rows: the lean proxy (`bench/bare.py --client http1`, the floor under the gatewa
 gateway with every feature on; `--top N` also lists where the gateway's bytecodes go, by function.
 Background loops (task writer, usage flush) are counted too, as they are part of what a request costs.
 
-`python -m bench.work [--requests 400] [--top 0] [--json PATH]`. Loopback only; nothing is asserted.
+`python -m bench.work [--requests 1000] [--top 0] [--json PATH]`. Loopback only; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -78,17 +79,36 @@ def _traced(argv: list[str], out: str) -> list[str]:
     return [sys.executable, "-m", "bench.work", "--serve", out, "--", *argv]
 
 
-def count(url: str, path: str, key: str | None, proc: subprocess.Popen[bytes], out: str, requests: int) -> list[Any]:
-    """Warm up, then count `requests` requests; the tracer's rows."""
+def count(
+    url: str, path: str, key: str | None, proc: subprocess.Popen[bytes], out: str, requests: int, *, gateway: bool
+) -> list[Any]:
+    """Warm up, then count `requests` requests; the tracer's rows.
+
+    The gateway writes usage rows once a second: the window starts once the warm-up's rows are written, so it
+    pays only for its own (all but its last second's, a small share of a long window).
+    """
     body = {"model": "llama3.2", "messages": MESSAGES, "stream": False}
     host, port, request = request_bytes(url, path, body, key)
     sample(host, port, request, 400)
+    if gateway:
+        _drain_usage(url)
     proc.send_signal(signal.SIGUSR1)
     _await_file(Path(out + ".started"), proc)
     sample(host, port, request, requests - 100)  # `sample` sends 100 more as its own warm-up
     proc.send_signal(signal.SIGUSR2)
     _await_file(Path(out), proc)
     return json.loads(Path(out).read_text())  # type: ignore[no-any-return]
+
+
+def _drain_usage(url: str) -> None:
+    """Wait until the gateway has no usage row left to write (its metrics say how many wait)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as reply:
+            if b"\ngateway_usage_queue_depth 0.0\n" in reply.read():
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the gateway's usage queue did not drain")
 
 
 def _await_file(path: Path, proc: subprocess.Popen[bytes]) -> None:
@@ -123,8 +143,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             await wait_http(gateway + "/healthz")
 
         asyncio.run(ready())
-        rows["lean proxy"] = count(lean, "/v1/chat/completions", None, lean_proc, lean_out, args.requests)
-        rows["gateway"] = count(gateway, "/v1/chat/completions", key, gateway_proc, gateway_out, args.requests)
+        chat = "/v1/chat/completions"
+        rows["lean proxy"] = count(lean, chat, None, lean_proc, lean_out, args.requests, gateway=False)
+        rows["gateway"] = count(gateway, chat, key, gateway_proc, gateway_out, args.requests, gateway=True)
     finally:
         for proc in procs:
             proc.terminate()
@@ -153,7 +174,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400, help="counted requests per row")
+    parser.add_argument("--requests", type=int, default=1000, help="counted requests per row")
     parser.add_argument("--top", type=int, default=0, help="list the gateway's N costliest functions")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
