@@ -122,7 +122,9 @@ class TaskHandle:
 
     def _record(self, state: TaskState, stage: str, message: str) -> None:
         self._state = state
-        self._tracker._emit(self, state, stage, message)
+        tracker = self._tracker
+        if tracker.recording:
+            tracker._writes.record(self.task_id, self.owner, self._extensions, state, stage, message)
 
 
 class TaskTracker:
@@ -272,10 +274,6 @@ class TaskTracker:
         await self._writes.close()
 
     # -- used by TaskHandle ------------------------------------------------------------------------------------
-
-    def _emit(self, handle: TaskHandle, state: TaskState, stage: str, message: str) -> None:
-        if self.recording:
-            self._writes.record(handle.task_id, handle.owner, handle._extensions, state, stage, message)
 
     def _release(self, handle: TaskHandle) -> None:
         if self._active.get(handle.task_id) is handle:

@@ -147,7 +147,8 @@ class RequestContext:
     def placement(self, messages: Sequence[Message] = ()) -> Placement:
         """Where the fleet may send this request: fair-queued by key, kept with its conversation, tracked."""
         assert self.exchange is not None, "begin() the exchange before placing the request"
-        self.dispatched = asyncio.Event()
+        if self.exchange.stream:  # a stream's first-chunk grace starts once a host has it (`respond`)
+            self.dispatched = asyncio.Event()
         return Placement(
             owner=self.key.id if self.key is not None else "",
             conversation=messages,
