@@ -92,10 +92,6 @@ class LiveCounter(Collector):
         elif len(values) < _SERIES_MAX:
             values[labels] = amount
 
-    def value(self, *labels: str) -> float:
-        """The series' sum so far (0 when it has none)."""
-        return self.values.get(labels, 0.0)
-
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
         for labels, total in list(self.values.items()):
