@@ -28,7 +28,6 @@ class BulkInsert:
         if order != list(columns):
             raise ValueError(f"the INSERT binds {order}: give the columns in that order, not {list(columns)}")
         self.sql = str(compiled)
-        self.columns = tuple(columns)
         # The columns whose type converts a value on its way to the driver (timestamps, booleans, ...).
         self._convert: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
             (i, convert)

@@ -22,9 +22,8 @@ from ollama_gateway.storage.tables import usage
 ERROR_STATUS = 400
 
 
-@dataclass(
-    slots=True, kw_only=True
-)  # not frozen: one per request, and a frozen init calls object.__setattr__ per field
+# Not frozen: one is built per request, and a frozen init calls object.__setattr__ once per field.
+@dataclass(slots=True, kw_only=True)
 class UsageRecord:
     """What one request cost and how it went; `id` is set once stored."""
 

@@ -11,6 +11,30 @@ from starlette.types import Receive
 from ollama_gateway.errors import CancelledError, InvalidRequestError, PayloadTooLargeError
 
 
+class _Limited:
+    """A body's chunks, gathered under the size limit: a 413 as soon as they (or the declared length) pass it."""
+
+    __slots__ = ("chunks", "max_bytes", "size")
+
+    def __init__(self, max_bytes: int, declared: str | None) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        self.chunks: list[bytes] = []
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            self._refuse()
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            self._refuse()
+        self.chunks.append(chunk)
+
+    def body(self) -> bytes:
+        return self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+
+    def _refuse(self) -> None:
+        raise PayloadTooLargeError(f"request body is larger than {self.max_bytes} bytes")
+
+
 async def read_body(receive: Receive, max_bytes: int, declared: str | None) -> bytes:
     """The raw body straight from the ASGI messages, refused with 413 as soon as it passes `max_bytes`.
 
@@ -18,21 +42,16 @@ async def read_body(receive: Receive, max_bytes: int, declared: str | None) -> b
     header, if it has one. (Not Starlette's `Request.stream()`: an async generator and a header scan per
     request, for what is almost always one `http.request` message.)
     """
-    _check_declared(declared, max_bytes)
-    chunks: list[bytes] = []
-    size = 0
+    gathered = _Limited(max_bytes, declared)
     while True:
         message = await receive()
         if message["type"] != "http.request":  # gone mid-body, or cut off by the server's body read timeout (408)
             raise CancelledError("client disconnected while sending the body")
         chunk = message.get("body", b"")
         if chunk:
-            size += len(chunk)
-            if size > max_bytes:
-                raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
-            chunks.append(chunk)
+            gathered.add(chunk)
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return gathered.body()
 
 
 def parse_json(raw: bytes) -> Any:
@@ -47,20 +66,10 @@ def parse_json(raw: bytes) -> Any:
 
 async def read_json(request: Request, max_bytes: int) -> Any:
     """Read and parse a Starlette request's JSON body under the size limit (its body may have been read already)."""
-    _check_declared(request.headers.get("content-length"), max_bytes)
-    chunks: list[bytes] = []
-    size = 0
+    gathered = _Limited(max_bytes, request.headers.get("content-length"))
     try:
         async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_bytes:
-                raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
-            chunks.append(chunk)
+            gathered.add(chunk)
     except ClientDisconnect:
         raise CancelledError("client disconnected while sending the body") from None
-    return parse_json(b"".join(chunks))
-
-
-def _check_declared(declared: str | None, max_bytes: int) -> None:
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
+    return parse_json(gathered.body())

@@ -263,8 +263,6 @@ class _JSONResponse(Response):
     """A JSON body whose head is built in one go, and bookkeeping that need not delay the answer (`then`: usage
     row, task state, metrics). Starlette's `init_headers` scans, lower-cases and re-encodes every header."""
 
-    media_type = "application/json"
-
     def __init__(
         self, content: bytes, status: int, headers: Mapping[str, str] | None, then: Callable[[], None] | None
     ) -> None:
