@@ -18,6 +18,7 @@ import collections
 import json
 import os
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,6 +151,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         for proc in procs:
             proc.terminate()
             proc.wait(10)
+        shutil.rmtree(scratch, ignore_errors=True)
     n = args.requests
     table = {
         name: {
