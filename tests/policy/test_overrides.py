@@ -76,3 +76,24 @@ def test_clients_can_shorten_but_never_lengthen_or_disable_the_timeout(
     overrides = {"request_timeout": override} if override else {}
     merged = merge_controls(GenerationControls(timeout_ms=requested), overrides, {"timeout_ms": 120000})
     assert merged.timeout_ms == expected
+
+
+@pytest.mark.parametrize(
+    ("request_controls", "expected"),
+    [
+        (GenerationControls(), GenerationControls()),
+        (
+            GenerationControls(options={"num_ctx": 4096}, think="low", keep_alive="5m", timeout_ms=1000),
+            GenerationControls(options={"num_ctx": 4096}, think="low", keep_alive="5m", timeout_ms=1000),
+        ),
+        (GenerationControls(timeout_ms=0), GenerationControls(timeout_ms=None)),  # 0 never disables a limit
+        (GenerationControls(timeout_ms=-5), GenerationControls(timeout_ms=None)),
+    ],
+)
+@pytest.mark.parametrize("empty", [None, {}])
+def test_nothing_configured_keeps_the_request_controls(
+    request_controls: GenerationControls, expected: GenerationControls, empty: dict[str, Any] | None
+) -> None:
+    merged = merge_controls(request_controls, empty or {}, empty)
+    assert merged == expected
+    assert dict(merged.options) == dict(expected.options)

@@ -93,12 +93,15 @@ class RequestContext:
             task=task,
             stream=stream,
         )
-        limiter = self.gateway.limiter
-        self.exchange.on_finish.append(lambda done, _error: limiter.charge_key(done.key, done.usage.total_tokens))
-        self.exchange.on_finish.append(self._observe_exchange)
+        self.exchange.on_finish.append(self._finished)
         if stream:
             self.gateway.observer.stream_opened(self.surface)
         return self.exchange
+
+    def _finished(self, done: Exchange, error: GatewayError | None) -> None:
+        """The exchange ended: charge its tokens to the key's limits, then count it (one listener, made once)."""
+        self.gateway.limiter.charge_key(done.key, done.usage.total_tokens)
+        self._observe_exchange(done, error)
 
     def _observe_exchange(self, done: Exchange, error: GatewayError | None) -> None:
         now = time.perf_counter()
@@ -286,5 +289,7 @@ class _JSONResponse(Response):
 def _add_task_header(response: Response, task_id: str) -> None:
     """X-Task-Id on the response, unless the endpoint set it already (most do, with `ctx.headers`)."""
     raw = response.raw_headers  # the list `response.headers` edits too
-    if not any(name == _TASK_HEADER_RAW for name, _ in raw):
-        raw.append((_TASK_HEADER_RAW, task_id.encode("latin-1")))
+    for name, _ in raw:  # a plain loop: a generator in any() costs a frame per request
+        if name == _TASK_HEADER_RAW:
+            return
+    raw.append((_TASK_HEADER_RAW, task_id.encode("latin-1")))

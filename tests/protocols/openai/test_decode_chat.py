@@ -10,6 +10,7 @@ from ollama_gateway.core.messages import ImagePart, Message, TextPart, ToolCall,
 from ollama_gateway.core.options import OLLAMA_OPTIONS
 from ollama_gateway.errors import InvalidRequestError
 from ollama_gateway.protocols.openai.decode import ChatOptions, decode_chat
+from ollama_gateway.protocols.openai.decode_messages import ASSISTANT_ONLY_FIELDS
 from ollama_gateway.protocols.openai.schemas import CHAT_IGNORED_FIELDS
 
 USER = {"role": "user", "content": "hi"}
@@ -157,6 +158,35 @@ def test_unsupported_part_types_are_refused_by_name(part_type: str) -> None:
 )
 def test_bad_messages(message: dict[str, Any], param: str) -> None:
     assert refused(chat(messages=[message])).param == "messages[0]" + param
+
+
+ASSISTANT_ONLY_VALUES: dict[str, Any] = {
+    "tool_calls": [],
+    "function_call": {"name": "f", "arguments": "{}"},
+    "reasoning_content": "x",
+    "reasoning": "x",
+    "thinking": "x",
+    "refusal": "x",
+}
+
+
+@pytest.mark.parametrize("role", ["system", "developer", "user", "tool"])
+@pytest.mark.parametrize("field", ASSISTANT_ONLY_FIELDS)
+def test_assistant_only_fields_are_refused_elsewhere(role: str, field: str) -> None:
+    message = {
+        "role": role,
+        "content": "hi",
+        "tool_call_id": "c" if role == "tool" else None,
+        field: ASSISTANT_ONLY_VALUES[field],
+    }
+    err = refused(chat(messages=[{k: v for k, v in message.items() if v is not None}]))
+    assert err.param == f"messages[0].{field}"
+    assert err.message == f"'messages[0].{field}' is only allowed on assistant messages."
+
+
+def test_assistant_only_fields_are_reported_in_order() -> None:
+    err = refused(chat(messages=[{"role": "user", "content": "hi", "refusal": "x", "thinking": "y"}]))
+    assert err.param == "messages[0].thinking"
 
 
 def test_empty_messages() -> None:

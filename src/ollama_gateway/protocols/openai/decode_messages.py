@@ -35,6 +35,16 @@ PART_TYPES_BY_ROLE: Final[Mapping[str, frozenset[str]]] = {
 
 IMAGE_URL_SCHEMES: Final[tuple[str, ...]] = ("http://", "https://")
 
+ASSISTANT_ONLY_FIELDS: Final[tuple[str, ...]] = (
+    "tool_calls",
+    "function_call",
+    "reasoning_content",
+    "reasoning",
+    "thinking",
+    "refusal",
+)
+"""Message fields only an assistant message may carry (in the order they are reported)."""
+
 
 def decode_messages(raw: Sequence[schemas.ChatMessage]) -> tuple[Message, ...]:
     """Translate the `messages` array; tool results are resolved to the name of the call they answer."""
@@ -65,20 +75,16 @@ def decode_messages(raw: Sequence[schemas.ChatMessage]) -> tuple[Message, ...]:
 
 def _check_role_fields(msg: schemas.ChatMessage, param: str) -> None:
     """Refuse fields that make no sense for the message's role instead of ignoring them."""
-    by_role: dict[str, object] = {
-        "tool_calls": msg.tool_calls,
-        "function_call": msg.function_call,
-        "reasoning_content": msg.reasoning_content,
-        "reasoning": msg.reasoning,
-        "thinking": msg.thinking,
-        "refusal": msg.refusal,
-    }
-    if msg.role != "assistant":
-        for name, value in by_role.items():
-            if value is not None:
-                raise InvalidRequestError(
-                    f"'{param}.{name}' is only allowed on assistant messages.", param=f"{param}.{name}"
-                )
+    if msg.role != "assistant" and (  # runs per message: one chained test, the field named only on a refusal
+        msg.tool_calls is not None
+        or msg.function_call is not None
+        or msg.reasoning_content is not None
+        or msg.reasoning is not None
+        or msg.thinking is not None
+        or msg.refusal is not None
+    ):
+        name = next(name for name in ASSISTANT_ONLY_FIELDS if getattr(msg, name) is not None)
+        raise InvalidRequestError(f"'{param}.{name}' is only allowed on assistant messages.", param=f"{param}.{name}")
     if msg.role != "tool" and msg.tool_call_id is not None:
         raise InvalidRequestError(
             f"'{param}.tool_call_id' is only allowed on tool messages.", param=f"{param}.tool_call_id"
