@@ -49,8 +49,15 @@ typecheck: setup-dev
 
 ci: lint typecheck test
 
-bench: setup-dev
-	$(BIN)/python -m bench.run
+## Benchmarks measure the interpreter they run on (bench/README.md, "Interpreter"): BENCH_PYTHON picks it, in its
+## own virtualenv BENCH_VENV. By default the one `make setup` uses; e.g. `make bench BENCH_PYTHON=/usr/bin/python3
+## BENCH_VENV=.venv-bench` for Debian's PGO/LTO build.
+BENCH_PYTHON ?= $(PYTHON)
+BENCH_VENV ?= $(VENV)
+
+bench:
+	$(MAKE) setup-dev VENV=$(BENCH_VENV) PYTHON=$(BENCH_PYTHON)
+	$(BENCH_VENV)/bin/python -m bench.run
 
 bench-fleet: setup-dev
 	$(BIN)/python -m bench.fleet

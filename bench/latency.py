@@ -5,8 +5,10 @@ way) asks in turn: the fake Ollama directly, a byte-for-byte TCP relay in front 
 loopback hop and event loop, nothing parsed), the bare proxy, the lean proxy (the bare proxy's non-streaming
 path on the gateway's own upstream client, `bench/bare.py --client http1`) and the gateway. Each row reports
 its median and p90 and what it adds over direct; rows are interleaved in rounds so drift on a shared machine
-hits all alike.
-`python -m bench.latency [--requests 2000] [--rounds 3] [--json PATH]`. Loopback only; nothing is asserted.
+hits all alike. `--also-python PATH` (repeatable) adds a row: the same gateway on another interpreter (a
+virtualenv's python with the project installed), interleaved with the others, to compare interpreter builds.
+`python -m bench.latency [--requests 2000] [--rounds 3] [--also-python PATH] [--json PATH]`. Loopback only; nothing
+is asserted.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.run import MESSAGES, ROOT, free_port, start_bare, start_processes, wait_http
+from bench.interpreter import describe, summary
+from bench.run import MESSAGES, ROOT, free_port, start_bare, start_gateway, start_processes, wait_http
 
 WARM_UP = 100
 
@@ -145,16 +148,19 @@ async def _ready(*urls: str) -> None:
         await wait_http(url)
 
 
-def probe(requests: int, rounds: int, tokens: int) -> dict[str, Any]:
+def probe(requests: int, rounds: int, tokens: int, also_python: list[str] | None = None) -> dict[str, Any]:
     """Measure every row on fresh processes; print the table; the results as a dict."""
     procs = start_processes(tokens)
     bare, bare_proc = start_bare(procs.fake)
     lean, lean_proc = start_bare(procs.fake, client="http1")
     relay, relay_proc = start_relay(procs.fake)
+    others = [
+        (python, *start_gateway(procs.fake, command=[python, "-m", "ollama_gateway"])) for python in also_python or ()
+    ]
     body = {"model": "llama3.2", "messages": MESSAGES, "stream": False}
     try:
         ready = [procs.fake + "/api/version", relay + "/api/version", bare + "/", lean + "/"]
-        ready.append(procs.gateway + "/healthz")
+        ready += [procs.gateway + "/healthz", *(url + "/healthz" for _, url, _, _ in others)]
         asyncio.run(_ready(*ready))
         rows = {
             "direct": request_bytes(procs.fake, "/api/chat", body),
@@ -163,12 +169,14 @@ def probe(requests: int, rounds: int, tokens: int) -> dict[str, Any]:
             "lean proxy": request_bytes(lean, "/v1/chat/completions", body),
             "gateway": request_bytes(procs.gateway, "/v1/chat/completions", body, procs.key),
         }
+        for python, url, key, _ in others:
+            rows[f"gateway on {python}"] = request_bytes(url, "/v1/chat/completions", body, key)
         times: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(rounds):
             for name, (host, port, request) in rows.items():
                 times[name] += sample(host, port, request, requests)
     finally:
-        for proc in (relay_proc, bare_proc, lean_proc):
+        for proc in (relay_proc, bare_proc, lean_proc, *(p for _, _, _, p in others)):
             proc.terminate()
             proc.wait(10)
         procs.stop()
@@ -181,15 +189,23 @@ def probe(requests: int, rounds: int, tokens: int) -> dict[str, Any]:
         }
         for name, values in times.items()
     }
-    print(f"latency at c=1, raw-socket client ({rounds} rounds of {requests}):")
-    print(f"{'row':<12} {'median µs':>10} {'p90 µs':>9} {'added µs':>9}")
+    interpreter = describe()
+    print(f"latency at c=1, raw-socket client ({rounds} rounds of {requests}), on {summary(interpreter)}:")
+    width = max(12, *(len(name) for name in table))
+    print(f"{'row':<{width}} {'median µs':>10} {'p90 µs':>9} {'added µs':>9}")
     for name, row in table.items():
-        print(f"{name:<12} {row['median_us']:>10} {row['p90_us']:>9} {row['added_median_us']:>9}")
-    return {"requests_per_round": requests, "rounds": rounds, "tokens": tokens, "rows": table}
+        print(f"{name:<{width}} {row['median_us']:>10} {row['p90_us']:>9} {row['added_median_us']:>9}")
+    return {
+        "requests_per_round": requests,
+        "rounds": rounds,
+        "tokens": tokens,
+        "interpreter": interpreter,
+        "rows": table,
+    }
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    result = probe(args.requests, args.rounds, args.tokens)
+    result = probe(args.requests, args.rounds, args.tokens, args.also_python)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -200,6 +216,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per row per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=100, help="tokens in each fake reply")
+    parser.add_argument(
+        "--also-python",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also measure the gateway on this interpreter (a virtualenv's python with the project installed)",
+    )
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--relay", nargs=3, metavar=("PORT", "HOST", "UPSTREAM_PORT"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)

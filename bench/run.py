@@ -26,6 +26,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.interpreter import describe, summary
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MESSAGES = [{"role": "user", "content": "benchmark the gateway please"}]
@@ -352,6 +354,7 @@ async def measure_variants(
 
 def main(args: argparse.Namespace) -> dict[str, object]:
     """Start the processes, measure, report, stop."""
+    print(f"every process runs on {summary()}")
     redis = start_redis() if args.workers > 1 else None
     extra = {"REDIS_URL": redis[0]} if redis else {}  # several workers share task status through Redis
     procs = start_processes(args.tokens, extra, args.workers)
@@ -453,7 +456,12 @@ def report(
             )
     print(f"gateway resident memory after the run: {memory:.1f} MB")
     summary = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "interpreter": describe(),
+        },
         "tokens_per_reply": args.tokens,
         "requests_at_c32": args.requests,
         "rounds": args.rounds,

@@ -6,6 +6,9 @@ by signals after a warm-up), one raw-socket client asks at c=1, and the counts a
 Rows: the lean proxy (`bench/bare.py --client http1`, the floor under the gateway's request path) and the
 gateway with every feature on; `--top N` also lists where the gateway's bytecodes go, by function.
 Background loops (task writer, usage flush) are counted too, as they are part of what a request costs.
+"Before the answer" counts only what runs between a request's bytes reaching the server protocol and the
+answer's last bytes reaching the transport (background work that falls into the upstream wait included): at
+c=1 that is what latency follows, since work after the answer overlaps the client's turn-around.
 
 `python -m bench.work [--requests 1000] [--top 0] [--json PATH]`. Loopback only; nothing is asserted.
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench.interpreter import describe, summary
 from bench.latency import request_bytes, sample
 from bench.run import MESSAGES, ROOT, free_port, start_fake, start_gateway, wait_http
 
@@ -43,30 +47,58 @@ def _where(frame: FrameType) -> tuple[str, str]:
     return name, f"{code.co_firstlineno}:{code.co_name}"
 
 
+_SERVER = "uvicorn/protocols/http/"  # the server protocol both rows run on
+
+
+def _is_last_body(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("type") == "http.response.body" and not message.get("more_body")
+
+
 def serve_traced(out: str, argv: list[str]) -> None:
     """Run `python -m <argv[0]> <argv[1:]>` with a tracer that SIGUSR1 starts and SIGUSR2 dumps to `out`."""
     opcodes: Counts = collections.Counter()
     calls: Counts = collections.Counter()
+    answering: Counts = collections.Counter()  # the opcodes run between a request's bytes and its answer's
+    state = {"answering": False}
 
     def local(frame: FrameType, event: str, arg: Any) -> Any:
         if event == "opcode":
-            opcodes[_where(frame)] += 1
+            where = _where(frame)
+            opcodes[where] += 1
+            if state["answering"]:
+                answering[where] += 1
         return local
+
+    def last_send(frame: FrameType, event: str, arg: Any) -> Any:
+        local(frame, event, arg)
+        if event == "return":
+            state["answering"] = False  # the answer's last bytes are with the transport
+        return last_send
 
     def call(frame: FrameType, event: str, arg: Any) -> Any:
         frame.f_trace_opcodes = True
         calls[_where(frame)] += 1
+        code = frame.f_code
+        if _SERVER in code.co_filename:
+            if code.co_name == "data_received":
+                state["answering"] = True
+            elif code.co_name == "send" and _is_last_body(frame.f_locals.get("message")):
+                return last_send
         return local
 
     def start(*_: Any) -> None:
         opcodes.clear()
         calls.clear()
+        answering.clear()
         sys.settrace(call)
         Path(out + ".started").touch()
 
     def stop(*_: Any) -> None:
         sys.settrace(None)
-        rows = [[file, fn, opcodes[file, fn], calls[file, fn]] for file, fn in opcodes.keys() | calls.keys()]
+        rows = [
+            [file, fn, opcodes[file, fn], calls[file, fn], answering[file, fn]]
+            for file, fn in opcodes.keys() | calls.keys()
+        ]
         Path(out + ".part").write_text(json.dumps(rows))
         os.replace(out + ".part", out)  # whole, or not there yet
 
@@ -157,18 +189,22 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         name: {
             "bytecodes_per_request": round(sum(r[2] for r in found) / n),
             "python_calls_per_request": round(sum(r[3] for r in found) / n),
+            "bytecodes_before_answer": round(sum(r[4] for r in found) / n),
         }
         for name, found in rows.items()
     }
-    print(f"work per non-streaming chat at c=1 ({n} requests, sys.settrace counts):")
-    print(f"{'row':<12} {'bytecodes':>10} {'calls':>7}")
+    print(f"work per non-streaming chat at c=1 ({n} requests, sys.settrace counts), on {summary()}:")
+    print(f"{'row':<12} {'bytecodes':>10} {'calls':>7} {'before the answer':>18}")
     for name, row in table.items():
-        print(f"{name:<12} {row['bytecodes_per_request']:>10} {row['python_calls_per_request']:>7}")
+        print(
+            f"{name:<12} {row['bytecodes_per_request']:>10} {row['python_calls_per_request']:>7}"
+            f" {row['bytecodes_before_answer']:>18}"
+        )
     if args.top:
-        print(f"the gateway's top {args.top} functions (bytecodes, calls per request):")
-        for file, fn, ops, calls in sorted(rows["gateway"], key=lambda r: -r[2])[: args.top]:
-            print(f"{ops / n:8.1f} {calls / n:5.1f}  {file}:{fn}")
-    result = {"requests": n, "rows": table}
+        print(f"the gateway's top {args.top} functions (bytecodes, calls, bytecodes before the answer, per request):")
+        for file, fn, ops, calls, before in sorted(rows["gateway"], key=lambda r: -r[2])[: args.top]:
+            print(f"{ops / n:8.1f} {calls / n:5.1f} {before / n:8.1f}  {file}:{fn}")
+    result = {"requests": n, "interpreter": describe(), "rows": table}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return result
