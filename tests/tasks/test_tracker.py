@@ -105,6 +105,40 @@ async def test_a_shared_store_gets_final_states_without_waiting_for_the_interval
     await store.close()
 
 
+class GatedStore(RecordingStore):
+    """A store whose first write waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def put(self, doc: TaskDocument, ttl: int, owner: str | None) -> bool:
+        if not self.entered.is_set():
+            self.entered.set()
+            await self.gate.wait()
+        return await super().put(doc, ttl, owner)
+
+
+async def test_a_state_recorded_while_its_task_is_being_written_goes_out_in_the_next_batch() -> None:
+    store = GatedStore()
+    tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=0)  # every change is written at once
+    handle = await tracker.begin("mid-write", "k", EXTENSIONS)
+    handle.forwarding()
+    await store.entered.wait()  # the writer is storing RUNNING (the handle is its own unwritten state)
+    handle.succeed()  # recorded while that write is in flight
+    seen = await tracker.get("mid-write")
+    assert seen is not None and seen["state"] == "SUCCESS"  # read-through sees the newest state at once
+    store.gate.set()
+    await tracker.flush()
+    # The batch in flight kept the document it was built with; the new state went out in the next batch.
+    assert store.writes == [("RUNNING", "forwarding", 3600), ("SUCCESS", "done", 86400)]
+    stored = await store.get("mid-write")
+    assert stored is not None and stored["state"] == "SUCCESS" and stored["extensions"]["model"] == "m"
+    assert tracker.unwritten == 0
+    await tracker.close()
+
+
 async def test_many_tasks_are_written_as_one_batch(store: TaskStore) -> None:
     tracker = TaskTracker(store, heartbeat_sec=60, flush_sec=3600)
     handles = [await tracker.begin(f"batch-{i}", "k", {}) for i in range(30)]

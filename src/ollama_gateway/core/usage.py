@@ -16,3 +16,7 @@ class Usage:
     def total_tokens(self) -> int:
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+
+NO_USAGE = Usage()
+"""No tokens yet (Usage is frozen, so one instance serves every request that has none)."""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from ollama_gateway.core.events import Event, Finished, LogprobsDelta
-from ollama_gateway.core.usage import Usage
+from ollama_gateway.core.usage import NO_USAGE, Usage
 from ollama_gateway.errors import GatewayError
 from ollama_gateway.storage.keys import KeyRecord
 from ollama_gateway.storage.usage import UsageRecord
@@ -42,12 +42,14 @@ class Exchange:
     stream: bool = False
     model_requested: str = ""
     model_upstream: str = ""
+    # Told once how the exchange ended, after its usage row and task state (one callable: a list per request
+    # cost more than the one listener every exchange has).
+    on_finish: Callable[[Exchange, GatewayError | None], None] | None = None
     started: float = field(default_factory=time.perf_counter)
     first_output_at: float | None = None
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE
     finished: bool = False
     status: int = 0
-    on_finish: list[Callable[[Exchange, GatewayError | None], None]] = field(default_factory=list)
 
     def queued(self, ahead: int) -> None:
         """Mark the request as waiting for a free Ollama host."""
@@ -96,5 +98,5 @@ class Exchange:
             )
         if self.task is not None:
             self.task.finish(error)
-        for listener in self.on_finish:
-            listener(self, error)
+        if self.on_finish is not None:
+            self.on_finish(self, error)

@@ -27,7 +27,7 @@ from ollama_gateway.tasks.document import (
     visible_to,
 )
 from ollama_gateway.tasks.store import LIST_LIMIT_DEFAULT, TaskStore, clamp_limit
-from ollama_gateway.tasks.writer import StatusWriter
+from ollama_gateway.tasks.writer import Change, StatusWriter
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +41,30 @@ DEFAULT_ALGORITHM_ID: Final = "ollama-openai"
 SHUTDOWN_REASON: Final = "gateway shutting down"
 
 
-class TaskHandle:
-    """One request's task; every method is synchronous and cheap, the writes happen in the background."""
+class TaskHandle(Change):
+    """One request's task; every method is synchronous and cheap, the writes happen in the background.
+
+    The handle is also the task's newest unwritten state (a `Change`), which the writer stores and status reads
+    see until it is stored: `state` is the state last recorded.
+    """
+
+    __slots__ = ("_cancel", "_give_up", "_heartbeat", "_tracker")
 
     def __init__(self, tracker: TaskTracker, task_id: str, owner: str | None, extensions: dict[str, Any]) -> None:
-        self.task_id = task_id
-        self.owner = owner
+        super().__init__(task_id, owner, extensions, "PENDING", "", "", 0.0, 0)
         self._tracker = tracker
-        self._extensions = extensions
-        self._state: TaskState = "PENDING"
         self._heartbeat: asyncio.TimerHandle | None = None
         self._give_up = 0.0
         self._cancel: Callable[[], object] | None = None
 
     @property
-    def state(self) -> TaskState:
-        """The state last recorded for this task."""
-        return self._state
-
-    @property
     def done(self) -> bool:
         """True once SUCCESS or FAILED was recorded; later calls are ignored."""
-        return self._state not in ACTIVE_STATES
+        return self.state not in ACTIVE_STATES
 
     def queued(self, ahead: int) -> None:
         """PENDING/queued with the number of requests ahead of this one; each new position is recorded."""
-        if self._state == "PENDING":
+        if self.state == "PENDING":
             self._record("PENDING", QUEUED_STAGE, queued_message(ahead))
 
     def forwarding(self) -> None:
@@ -121,10 +119,11 @@ class TaskHandle:
         self._tracker._release(self)
 
     def _record(self, state: TaskState, stage: str, message: str) -> None:
-        self._state = state
         tracker = self._tracker
         if tracker.recording:
-            tracker._writes.record(self.task_id, self.owner, self._extensions, state, stage, message)
+            tracker._writes.record(self, state, stage, message)
+        else:
+            self.state = state
 
 
 class TaskTracker:

@@ -22,7 +22,11 @@ log = logging.getLogger(__name__)
 
 
 class Change:
-    """The newest unwritten state of one task; its document (and event id) is built only once it is needed."""
+    """The newest unwritten state of one task; its document (and event id) is built only once it is needed.
+
+    A live request's `TaskHandle` is its own change: `StatusWriter.record` updates it in place, so a state
+    change on the request path allocates nothing.
+    """
 
     __slots__ = ("_doc", "at", "extensions", "message", "owner", "seq", "stage", "state", "task_id")
 
@@ -104,12 +108,16 @@ class StatusWriter:
         self._retry_at = 0.0
         self._closed = False
 
-    def record(
-        self, task_id: str, owner: str | None, extensions: dict[str, Any], state: TaskState, stage: str, message: str
-    ) -> None:
-        """Make this the task's newest state; it is stored with the next batch."""
+    def record(self, change: Change, state: TaskState, stage: str, message: str) -> None:
+        """Make `state` the task's newest (updating `change` in place); it is stored with the next batch.
+
+        A batch being written built its documents when it started, so an update meanwhile is not lost: it puts
+        the change back in the table, for the next batch.
+        """
         self._seq += 1
-        self._dirty[task_id] = Change(task_id, owner, extensions, state, stage, message, self._clock(), self._seq)
+        change.state, change.stage, change.message = state, stage, message
+        change.at, change.seq, change._doc = self._clock(), self._seq, None
+        self._dirty[change.task_id] = change
         if self._writer is None and not self._closed:
             self._idle = asyncio.Event()
             self._idle.set()

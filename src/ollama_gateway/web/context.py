@@ -92,8 +92,8 @@ class RequestContext:
             record_usage=self.gateway.record_usage,
             task=task,
             stream=stream,
+            on_finish=self._finished,
         )
-        self.exchange.on_finish.append(self._finished)
         if stream:
             self.gateway.observer.stream_opened(self.surface)
         return self.exchange
