@@ -658,3 +658,9 @@ def test_refused_fields(fields: dict[str, Any], param: str, message: str) -> Non
 @pytest.mark.parametrize("fields", [{"n": 1}, {"n": None}, {"logit_bias": {}}, {"logit_bias": None}])
 def test_harmless_values(fields: dict[str, Any]) -> None:
     decode_chat(chat(**fields))
+
+
+def test_assistant_only_fields_sent_as_null_are_tolerated_elsewhere() -> None:
+    message = {"role": "user", "content": "hi", **{name: None for name in ASSISTANT_ONLY_FIELDS}}
+    request, _ = decode_chat(chat(messages=[message]))
+    assert request.messages == (Message(role="user", parts=(TextPart("hi"),)),)

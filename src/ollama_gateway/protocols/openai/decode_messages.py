@@ -75,16 +75,13 @@ def decode_messages(raw: Sequence[schemas.ChatMessage]) -> tuple[Message, ...]:
 
 def _check_role_fields(msg: schemas.ChatMessage, param: str) -> None:
     """Refuse fields that make no sense for the message's role instead of ignoring them."""
-    if msg.role != "assistant" and (  # runs per message: one chained test, the field named only on a refusal
-        msg.tool_calls is not None
-        or msg.function_call is not None
-        or msg.reasoning_content is not None
-        or msg.reasoning is not None
-        or msg.thinking is not None
-        or msg.refusal is not None
-    ):
-        name = next(name for name in ASSISTANT_ONLY_FIELDS if getattr(msg, name) is not None)
-        raise InvalidRequestError(f"'{param}.{name}' is only allowed on assistant messages.", param=f"{param}.{name}")
+    # Runs per message: one set test in C against the fields the client sent; the loop runs only when one was.
+    if msg.role != "assistant" and not msg.model_fields_set.isdisjoint(ASSISTANT_ONLY_FIELDS):
+        for name in ASSISTANT_ONLY_FIELDS:
+            if getattr(msg, name) is not None:  # an explicit null is tolerated
+                raise InvalidRequestError(
+                    f"'{param}.{name}' is only allowed on assistant messages.", param=f"{param}.{name}"
+                )
     if msg.role != "tool" and msg.tool_call_id is not None:
         raise InvalidRequestError(
             f"'{param}.tool_call_id' is only allowed on tool messages.", param=f"{param}.tool_call_id"
